@@ -1,0 +1,25 @@
+"""User-facing errors: one line that says what is wrong and what to do about it.
+
+Command-line entry points catch ``PpirError`` and print ``error: <message>`` without a traceback
+(set ``PPIR_DEBUG=1`` to see it). Library callers get an exception they can catch by type.
+"""
+
+
+class PpirError(Exception):
+    """An error caused by the user's input (file, config, weights), not by a bug in ppir."""
+
+
+class ImageReadError(PpirError, ValueError):
+    """A file that should be an image is missing, empty, truncated or not an image."""
+
+
+class WeightsError(PpirError, ValueError):
+    """A weight file is unreadable, unsafe, or does not match the network."""
+
+
+class ConfigError(PpirError, ValueError):
+    """A config file is missing, malformed, or names an unknown key."""
+
+
+class DatasetError(PpirError, ValueError):
+    """A dataset root is missing, empty, or holds unpaired or unreadable files."""

@@ -18,8 +18,8 @@ def is_image_file(path):
 def read_image(path, apply_exif=True):
     """Read ``path`` as an HxWxC array in RGB(A) order with its own dtype (uint8 or uint16).
 
-    Grayscale files come back HxWx1. EXIF orientation is applied (cv2 does it for JPEG when the
-    IMREAD_UNCHANGED flag is not used, so we ask for it explicitly).
+    Grayscale files come back HxWx1. EXIF orientation is applied here (JPEG, PNG, WebP): cv2 only
+    applies it without IMREAD_UNCHANGED, and that flag is what keeps 16 bit and alpha.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -53,7 +53,7 @@ def read_image(path, apply_exif=True):
 
 
 def _apply_exif_orientation(raw, img):
-    orientation = _exif_orientation(raw.tobytes()[:65536])
+    orientation = _exif_orientation(memoryview(raw))
     transforms = {
         2: lambda a: a[:, ::-1],
         3: lambda a: a[::-1, ::-1],
@@ -68,26 +68,74 @@ def _apply_exif_orientation(raw, img):
     return img
 
 
-def _exif_orientation(head):
-    """Orientation tag (1-8) from a JPEG's APP1 EXIF block, or 1 when absent. PNG/TIFF: 1."""
-    if head[:2] != b"\xff\xd8":
+def _exif_orientation(raw):
+    """Orientation tag (1-8) from the EXIF block of a JPEG, PNG or WebP file, or 1 when absent.
+
+    cv2 ignores EXIF for these formats under IMREAD_UNCHANGED, which we need to keep 16 bit and
+    alpha. TIFF is left alone: cv2 applies its orientation tag itself, even then.
+    """
+    if bytes(raw[:2]) == b"\xff\xd8":
+        tiff = _jpeg_exif(raw)
+    elif bytes(raw[:8]) == b"\x89PNG\r\n\x1a\n":
+        tiff = _png_exif(raw)
+    elif bytes(raw[:4]) == b"RIFF" and bytes(raw[8:12]) == b"WEBP":
+        tiff = _webp_exif(raw)
+    else:
         return 1
+    return _tiff_orientation(bytes(tiff)) if tiff is not None else 1
+
+
+def _strip_exif_header(block):
+    return block[6:] if bytes(block[:6]) == b"Exif\x00\x00" else block
+
+
+def _jpeg_exif(raw):
+    """The TIFF bytes of the first APP1 'Exif' segment before the image data."""
     pos = 2
-    while pos + 4 <= len(head):
-        if head[pos] != 0xFF:
-            return 1
-        marker, length = head[pos + 1], int.from_bytes(head[pos + 2 : pos + 4], "big")
-        if marker == 0xE1 and head[pos + 4 : pos + 10] == b"Exif\x00\x00":
-            tiff = head[pos + 10 : pos + 2 + length]
-            return _tiff_orientation(tiff)
-        if marker in (0xDA, 0xD9):
-            return 1
+    while pos + 4 <= len(raw):
+        if raw[pos] != 0xFF:
+            return None
+        marker = raw[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker in (0xDA, 0xD9):  # start of scan / end of image: no EXIF in the header
+            return None
+        length = int.from_bytes(raw[pos + 2 : pos + 4], "big")
+        if marker == 0xE1 and bytes(raw[pos + 4 : pos + 10]) == b"Exif\x00\x00":
+            return raw[pos + 10 : pos + 2 + length]
         pos += 2 + length
-    return 1
+    return None
+
+
+def _png_exif(raw):
+    """The payload of the PNG 'eXIf' chunk (before or after the image data)."""
+    pos = 8
+    while pos + 8 <= len(raw):
+        length = int.from_bytes(raw[pos : pos + 4], "big")
+        kind = bytes(raw[pos + 4 : pos + 8])
+        if kind == b"eXIf":
+            return _strip_exif_header(raw[pos + 8 : pos + 8 + length])
+        if kind == b"IEND":
+            return None
+        pos += 12 + length  # length, type, data, crc
+    return None
+
+
+def _webp_exif(raw):
+    """The payload of the WebP 'EXIF' RIFF chunk."""
+    pos = 12
+    while pos + 8 <= len(raw):
+        kind = bytes(raw[pos : pos + 4])
+        length = int.from_bytes(raw[pos + 4 : pos + 8], "little")
+        if kind == b"EXIF":
+            return _strip_exif_header(raw[pos + 8 : pos + 8 + length])
+        pos += 8 + length + (length & 1)  # chunks are padded to even sizes
+    return None
 
 
 def _tiff_orientation(tiff):
-    if len(tiff) < 8:
+    if len(tiff) < 8 or tiff[:2] not in (b"II", b"MM"):
         return 1
     order = "little" if tiff[:2] == b"II" else "big"
     ifd = int.from_bytes(tiff[4:8], order)

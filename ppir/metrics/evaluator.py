@@ -55,7 +55,10 @@ class Evaluator:
         return values
 
     def per_image(self, reduce=True):
-        """``[(name, {label: value})]``: from every rank (first occurrence of each name) when ``reduce``."""
+        """``[(name, {label: value})]``: from every rank (first occurrence of each name) when ``reduce``.
+
+        With several ranks, ``reduce=True`` is a collective: every rank must call it.
+        """
         if not reduce:
             return list(self.records)
         kept = {}

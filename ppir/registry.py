@@ -1,9 +1,44 @@
 """Name -> class registries, so configs can say ``name: MPRNet`` instead of importing code.
 
 One registry per kind of part. A class registers itself with a decorator and is built from a
-config dict ``{'name': ..., **kwargs}``; an unknown name is an error listing what is registered.
+config dict ``{'name': ..., **kwargs}``. Config mistakes (unknown name, unknown option, not a
+mapping) raise ``UnknownNameError``/``ConfigError`` with the accepted choices in the message.
 """
 import difflib
+import inspect
+
+from .errors import ConfigError
+
+
+class UnknownNameError(ConfigError, KeyError):
+    """An unknown registry name. Also a KeyError, as a failed lookup conventionally is."""
+
+    def __str__(self):  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+def accepted_options(cls):
+    """Keyword names ``cls(...)`` accepts, following ``**kwargs`` up to parent classes.
+
+    Returns None when the signature cannot be known (then nothing is checked up front).
+    """
+    names = []
+    for klass in getattr(cls, "__mro__", ()):
+        if "__init__" not in vars(klass):
+            continue
+        try:
+            params = list(inspect.signature(klass.__init__).parameters.values())[1:]
+        except (TypeError, ValueError):
+            return None
+        names += [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return list(dict.fromkeys(names))
+    return None
+
+
+def _close_match(name, choices):
+    close = difflib.get_close_matches(str(name), list(choices), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
 
 
 class Registry:
@@ -27,17 +62,29 @@ class Registry:
         if name in self._entries:
             return self._entries[name]
         choices = ", ".join(sorted(self._entries)) or "(none)"
-        close = difflib.get_close_matches(str(name), list(self._entries), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise KeyError(f"unknown {self.kind} {name!r}.{hint} Registered {self.kind}s: {choices}")
+        raise UnknownNameError(
+            f"unknown {self.kind} {name!r}.{_close_match(name, self._entries)} "
+            f"Registered: {choices}"
+        )
 
     def build(self, cfg, **defaults):
-        """Instantiate ``cfg['name']`` with the remaining keys (``defaults`` fill missing ones)."""
+        """Instantiate ``cfg['name']`` with the remaining keys; ``defaults`` fill keys the config
+        leaves out, where the class accepts them."""
         if not isinstance(cfg, dict) or "name" not in cfg:
-            raise ValueError(f"a {self.kind} config must be a mapping with a 'name' key, got {cfg!r}")
-        kwargs = dict(defaults)
-        kwargs.update({k: v for k, v in cfg.items() if k != "name"})
-        return self.get(cfg["name"])(**kwargs)
+            raise ConfigError(f"a {self.kind} config must be a mapping with a 'name' key, got {cfg!r}")
+        cls = self.get(cfg["name"])
+        options = {k: v for k, v in cfg.items() if k != "name"}
+        accepted = accepted_options(cls)
+        if accepted is not None:
+            unknown = sorted(set(options) - set(accepted))
+            if unknown:
+                hint = _close_match(unknown[0], accepted)
+                raise ConfigError(
+                    f"{self.kind} {cfg['name']}: unknown option(s) {', '.join(unknown)}.{hint} "
+                    f"Accepted: {', '.join(accepted)}"
+                )
+            defaults = {k: v for k, v in defaults.items() if k in accepted}
+        return cls(**{**defaults, **options})
 
     def names(self):
         return sorted(self._entries)

@@ -1,0 +1,151 @@
+"""Writing weights and training checkpoints, atomically.
+
+``save_weights`` writes a Paddle state dict with ``paddle.save``, so the file also loads with
+plain ``paddle.load`` + ``net.set_state_dict``. ``save_checkpoint`` pickles plain containers,
+numbers, strings, numpy arrays (Paddle tensors become numpy arrays) and Paddle RNG states;
+``load_checkpoint`` reads it back through the restricted unpickler.
+
+Every write goes to a temporary file beside the target, is flushed and fsynced, then renamed
+over the target: a crash mid-write leaves the previous file intact, never half a file.
+"""
+import io
+import os
+import pickle
+import tempfile
+
+import numpy as np
+import paddle
+
+from ..errors import WeightsError
+from .load import read_weights_file
+from .safe_pickle import NUMERIC_KINDS
+
+# Paddle's RNG state object. It pickles as (class, BUILD with a tuple of ints and a list of
+# ints); ``load_checkpoint`` rebuilds it only from exactly that shape of state.
+GENERATOR_STATE = type(paddle.get_rng_state()[0])
+_PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
+
+
+def atomic_write(path, data):
+    """Replace ``path`` with ``data`` (bytes) so that readers see the old or the new file only."""
+    path = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder):
+    """Make the rename itself durable (POSIX; folders cannot be opened this way on Windows)."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def save_weights(net_or_state, path):
+    """Write a ``.pdparams`` from a ``paddle.nn.Layer`` or a flat ``{name: tensor or array}``."""
+    if isinstance(net_or_state, paddle.nn.Layer):
+        state = net_or_state.state_dict()
+    elif isinstance(net_or_state, dict):
+        state = {name: _weight_array(name, value) for name, value in net_or_state.items()}
+    else:
+        raise TypeError(f"save_weights needs a paddle.nn.Layer or a state dict, got {type(net_or_state).__name__}")
+    buffer = io.BytesIO()
+    paddle.save(state, buffer)
+    atomic_write(path, buffer.getvalue())
+
+
+def _weight_array(name, value):
+    plain = to_plain(value, name)
+    if not isinstance(plain, np.ndarray):
+        raise TypeError(f"state dict entry {name!r} is a {type(value).__name__}, not a tensor or array")
+    return plain
+
+
+def save_checkpoint(obj, path):
+    """Pickle ``obj`` (see ``to_plain`` for what it may hold) to ``path`` atomically."""
+    atomic_write(path, pickle.dumps(to_plain(obj, "checkpoint"), protocol=4))
+
+
+def to_plain(obj, where):
+    """``obj`` with Paddle tensors turned into numpy arrays; a ``TypeError`` naming the entry for
+    anything the restricted unpickler would refuse to read back (so no unreadable file is written)."""
+    if isinstance(obj, paddle.Tensor):
+        return obj.numpy()
+    if isinstance(obj, (np.ndarray, np.generic)):
+        if obj.dtype.kind not in NUMERIC_KINDS:
+            raise TypeError(f"{where}: numpy {obj.dtype} values cannot be saved (numbers only)")
+        return obj
+    if isinstance(obj, _PLAIN_SCALARS) or isinstance(obj, GENERATOR_STATE):
+        return obj
+    if isinstance(obj, dict):
+        return {to_plain(key, where): to_plain(value, f"{where}[{key!r}]") for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        items = [to_plain(value, f"{where}[{i}]") for i, value in enumerate(obj)]
+        return items if isinstance(obj, list) else tuple(items)
+    raise TypeError(f"{where}: a {type(obj).__name__} cannot be saved in a checkpoint")
+
+
+def load_checkpoint(path):
+    """What ``save_checkpoint`` wrote (arrays as numpy arrays, RNG states as Paddle objects)."""
+    source = os.fspath(path)
+    return _restore_generator_states(read_weights_file(source, _RNG_GLOBALS), source)
+
+
+class _GeneratorStateRecord:
+    """Stand-in for Paddle's ``GeneratorState`` while unpickling: only records its state."""
+
+    __slots__ = ("state",)
+
+    def __setstate__(self, state):
+        self.state = state
+
+
+_RNG_GLOBALS = {(GENERATOR_STATE.__module__, GENERATOR_STATE.__qualname__): _GeneratorStateRecord}
+
+
+def _restore_generator_states(obj, source):
+    if isinstance(obj, _GeneratorStateRecord):
+        return _generator_state(obj.state, source)
+    if isinstance(obj, dict):
+        return {key: _restore_generator_states(value, source) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        items = [_restore_generator_states(value, source) for value in obj]
+        return items if isinstance(obj, list) else tuple(items)
+    return obj
+
+
+def _generator_state(state, source):
+    """A real ``GeneratorState`` from (device, seed, offset, [ints]), checked before Paddle parses it."""
+    well_formed = (
+        isinstance(state, tuple)
+        and len(state) == 4
+        and all(isinstance(v, int) for v in state[:3])
+        and isinstance(state[3], list)
+        and all(isinstance(c, int) and 0 <= c < 128 for c in state[3])
+    )
+    if not well_formed:
+        raise WeightsError(f"{source}: malformed Paddle RNG state in checkpoint")
+    restored = GENERATOR_STATE.__new__(GENERATOR_STATE)
+    try:
+        restored.__setstate__(state)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        raise WeightsError(f"{source}: malformed Paddle RNG state in checkpoint ({exc})") from None
+    return restored

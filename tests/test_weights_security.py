@@ -184,3 +184,25 @@ def test_torch_tensor_geometry_must_stay_inside_its_storage(tmp_path, size, stri
         return
     with pytest.raises(WeightsError, match=rf"geometry\.pth: truncated or corrupt pickle .*{problem}"):
         read_state_dict(path)
+
+
+def _generator_state_pickle(state):
+    """A pickled Paddle ``GeneratorState`` carrying ``state`` (as paddle pickles one)."""
+    cls = type(paddle.get_rng_state()[0])
+    name = f"{cls.__module__}\n{cls.__qualname__}\n".encode()
+    return b"\x80\x02c" + name + b")\x81" + pickle.dumps(state, protocol=2)[2:-1] + b"b."
+
+
+@pytest.mark.parametrize("state", [(1, 2), (-1, 5, 0, "1 2 3"), (-1, 5, 0, [1 << 40]), ("cpu", 5, 0, [52])])
+def test_paddle_rng_state_must_be_well_formed(tmp_path, state):
+    path = tmp_path / "rng.pdckpt"
+    path.write_bytes(_generator_state_pickle(state))
+    with pytest.raises(WeightsError, match=r"rng\.pdckpt: malformed Paddle RNG state in checkpoint"):
+        load_checkpoint(path)
+
+
+def test_paddle_rng_state_is_only_accepted_in_checkpoints(tmp_path):
+    path = tmp_path / "rng.pdparams"
+    path.write_bytes(_generator_state_pickle(paddle.get_rng_state()[0].__getstate__()))
+    assert type(load_checkpoint(path)) is type(paddle.get_rng_state()[0])
+    assert "GeneratorState'" in refusal(path)

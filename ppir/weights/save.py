@@ -87,26 +87,39 @@ def save_checkpoint(obj, path):
 def to_plain(obj, where):
     """``obj`` with Paddle tensors turned into numpy arrays; a ``TypeError`` naming the entry for
     anything the restricted unpickler would refuse to read back (so no unreadable file is written)."""
-    if isinstance(obj, paddle.Tensor):
-        return obj.numpy()
-    if isinstance(obj, (np.ndarray, np.generic)):
-        if obj.dtype.kind not in NUMERIC_KINDS:
-            raise TypeError(f"{where}: numpy {obj.dtype} values cannot be saved (numbers only)")
-        return obj
-    if isinstance(obj, _PLAIN_SCALARS) or isinstance(obj, GENERATOR_STATE):
-        return obj
+    return _map_leaves(obj, _plain_leaf, where)
+
+
+def _plain_leaf(value, where):
+    if isinstance(value, paddle.Tensor):
+        return value.numpy()
+    if isinstance(value, (np.ndarray, np.generic)):
+        if value.dtype.kind not in NUMERIC_KINDS:
+            raise TypeError(f"{where}: numpy {value.dtype} values cannot be saved (numbers only)")
+        return value
+    if isinstance(value, _PLAIN_SCALARS) or isinstance(value, GENERATOR_STATE):
+        return value
+    raise TypeError(f"{where}: a {type(value).__name__} cannot be saved in a checkpoint")
+
+
+def _map_leaves(obj, convert, where):
+    """``obj`` rebuilt as plain dicts, lists and tuples, with ``convert(value, where)`` applied to
+    every other value (``where`` is its path, e.g. ``checkpoint['optimizer']['lr']``)."""
     if isinstance(obj, dict):
-        return {to_plain(key, where): to_plain(value, f"{where}[{key!r}]") for key, value in obj.items()}
+        return {
+            _map_leaves(key, convert, where): _map_leaves(value, convert, f"{where}[{key!r}]")
+            for key, value in obj.items()
+        }
     if isinstance(obj, (list, tuple)):
-        items = [to_plain(value, f"{where}[{i}]") for i, value in enumerate(obj)]
+        items = [_map_leaves(value, convert, f"{where}[{i}]") for i, value in enumerate(obj)]
         return items if isinstance(obj, list) else tuple(items)
-    raise TypeError(f"{where}: a {type(obj).__name__} cannot be saved in a checkpoint")
+    return convert(obj, where)
 
 
 def load_checkpoint(path):
     """What ``save_checkpoint`` wrote (arrays as numpy arrays, RNG states as Paddle objects)."""
     source = os.fspath(path)
-    return _restore_generator_states(read_weights_file(source, _RNG_GLOBALS), source)
+    return _map_leaves(read_weights_file(source, _RNG_GLOBALS), _restore_generator_state, source)
 
 
 class _GeneratorStateRecord:
@@ -121,15 +134,8 @@ class _GeneratorStateRecord:
 _RNG_GLOBALS = {(GENERATOR_STATE.__module__, GENERATOR_STATE.__qualname__): _GeneratorStateRecord}
 
 
-def _restore_generator_states(obj, source):
-    if isinstance(obj, _GeneratorStateRecord):
-        return _generator_state(obj.state, source)
-    if isinstance(obj, dict):
-        return {key: _restore_generator_states(value, source) for key, value in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        items = [_restore_generator_states(value, source) for value in obj]
-        return items if isinstance(obj, list) else tuple(items)
-    return obj
+def _restore_generator_state(value, source):
+    return _generator_state(value.state, source) if isinstance(value, _GeneratorStateRecord) else value
 
 
 def _generator_state(state, source):

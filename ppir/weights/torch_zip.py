@@ -90,7 +90,7 @@ def _strided_view(storage, offset, size, stride, dtype=None):
         if flat.dtype != np.uint8 or dtype.name == "bfloat16" or flat.size % dtype.dtype().itemsize:
             raise pickle.UnpicklingError(f"a {dtype.name} tensor on a {flat.dtype} storage")
         flat = flat.view(dtype.dtype())
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    offset, size, stride = int(offset), tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride) or offset < 0 or min(size + stride, default=0) < 0:
         raise pickle.UnpicklingError(f"bad tensor geometry size={size} stride={stride}")
     if 0 in size:

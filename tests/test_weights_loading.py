@@ -4,6 +4,7 @@ import json
 import os
 import pickle
 import random
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -466,3 +467,17 @@ def test_failed_replace_leaves_no_temporary_file(tmp_path):
     with pytest.raises(OSError):
         save_checkpoint({"iteration": 1}, target)
     assert sorted(os.listdir(tmp_path)) == ["occupied"]
+
+
+def test_torchscript_archive_and_foreign_zip_are_named(tmp_path):
+    scripted = tmp_path / "scripted.pt"  # the entries torch.jit.save writes beside data.pkl
+    with zipfile.ZipFile(scripted, "w") as archive:
+        for entry in ("data.pkl", "constants.pkl", "code/__torch__/model.py", "version"):
+            archive.writestr(f"scripted/{entry}", b"")
+    with pytest.raises(WeightsError, match=r"scripted\.pt: a TorchScript archive \(torch\.jit\.save\), not weights"):
+        read_state_dict(scripted)
+    photos = tmp_path / "photos.zip"
+    with zipfile.ZipFile(photos, "w") as archive:
+        archive.writestr("photos/cat.png", b"\x89PNG")
+    with pytest.raises(WeightsError, match=r"photos\.zip: a zip without '<name>/data\.pkl', not a torch\.save\(\) weights"):
+        read_state_dict(photos)

@@ -166,12 +166,14 @@ def read_torch_zip(data, source):
         names = archive.namelist()
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise WeightsError(f"{source}: truncated or corrupt zip file ({exc})") from None
+    if any(n.endswith("/constants.pkl") and n.count("/") == 1 for n in names):
+        raise WeightsError(
+            f"{source}: a TorchScript archive (torch.jit.save), not weights; "
+            "re-save with torch.save(model.state_dict(), ...)"
+        )
     pickles = [n for n in names if n.endswith("/data.pkl") and n.count("/") == 1]
     if not pickles:
-        kind = "a TorchScript archive" if any(n.endswith("/constants.pkl") for n in names) else "a zip"
-        raise WeightsError(
-            f"{source}: {kind} without '<name>/data.pkl', not a torch.save() weights file"
-        )
+        raise WeightsError(f"{source}: a zip without '<name>/data.pkl', not a torch.save() weights file")
     prefix = pickles[0][: -len("data.pkl")]
     try:
         big_endian = archive.read(prefix + "byteorder").strip() == b"big"

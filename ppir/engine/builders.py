@@ -1,0 +1,52 @@
+"""Building the parts a run needs from its config, with mistakes reported as one-line ConfigErrors
+that name the config section (``arch: unknown architecture 'MPRnet'. Did you mean 'MPRNet'?``)."""
+import paddle
+
+from ..archs import build_arch
+from ..data import build_dataset
+from ..errors import ConfigError
+from ..losses import build_loss
+
+
+def _built(section, builder, cfg):
+    if not cfg:
+        raise ConfigError(f"{section} is missing from the config")
+    try:
+        return builder(cfg)
+    except ConfigError as exc:
+        raise ConfigError(f"{section}: {exc}") from None
+    except (KeyError, TypeError) as exc:
+        raise ConfigError(f"{section}: {exc.args[0] if exc.args else exc}") from None
+
+
+def network(cfg):
+    return _built("arch", build_arch, cfg["arch"])
+
+
+def training_set(cfg):
+    return _built("train.dataset", build_dataset, cfg["train"]["dataset"])
+
+
+def loss(cfg):
+    return _built("train.loss", build_loss, cfg["train"]["loss"])
+
+
+def optimizer(cfg, parameters):
+    """Adam (L2 weight decay added to the gradient, as torch.optim.Adam) or AdamW (decoupled)."""
+    opt = cfg["train"]["optimizer"]
+    betas = opt["betas"]
+    if len(betas) != 2:
+        raise ConfigError(f"train.optimizer.betas must hold two numbers, got {betas}")
+    clip = cfg["train"]["grad_clip_norm"]
+    common = {
+        "learning_rate": opt["lr"],
+        "beta1": float(betas[0]),
+        "beta2": float(betas[1]),
+        "epsilon": opt["eps"],
+        "parameters": parameters,
+        "grad_clip": paddle.nn.ClipGradByGlobalNorm(clip) if clip else None,
+    }
+    if opt["name"] == "AdamW":
+        return paddle.optimizer.AdamW(weight_decay=opt["weight_decay"], **common)
+    decay = paddle.regularizer.L2Decay(opt["weight_decay"]) if opt["weight_decay"] else None
+    return paddle.optimizer.Adam(weight_decay=decay, **common)

@@ -1,0 +1,78 @@
+"""The two things ``tools/main.py`` does with a config: train (or resume) a run, or evaluate weights."""
+import json
+import os
+
+from ..errors import ConfigError
+from ..utils.device import select_device
+from ..weights import load_weights
+from . import builders
+from .checkpoint import CheckpointFolder, resolve_resume
+from .config import dump_config
+from .distributed import barrier, init_distributed, is_main, world_size
+from .evaluation import build_eval_sets, evaluate_sets
+from .rng import seed_everything
+from .trainer import Trainer
+
+
+def run_dir_of(cfg):
+    return os.path.join(cfg["output_dir"], cfg["name"])
+
+
+def train(cfg, resume=None, load=None):
+    """Train ``cfg`` in ``<output_dir>/<name>/``; ``resume`` is a checkpoint path or 'auto'."""
+    device = select_device(cfg["device"])
+    init_distributed()
+    run_dir = run_dir_of(cfg)
+    trainer = Trainer(cfg, run_dir, device)
+    path = resolve_resume(resume, CheckpointFolder(os.path.join(run_dir, "checkpoints"), 1))
+    note = ""
+    if path:
+        note = f" (resumed from {path})"
+        trainer.resume(path)
+    elif load:
+        trainer.load_weights(load)
+        note = f" (initialised from {load})"
+    if is_main():
+        dump_config(cfg, os.path.join(run_dir, "config.yaml"))
+    barrier()
+    trainer.train(note)
+    return trainer
+
+
+def evaluate(cfg, load, save_images=False):
+    """Score ``load`` on every validation and test set of ``cfg``; writes ``<output_dir>/metrics.json``.
+
+    No training data is built. Returns ``{set: {metric: value}}``.
+    """
+    if not load:
+        raise ConfigError("--evaluate-only needs --load <weights file> (official .pth, .pdparams or a ppir checkpoint)")
+    device = select_device(cfg["device"])
+    init_distributed()
+    seed_everything(cfg["seed"])
+    sets = {**cfg["val"]["datasets"], **cfg["test"]["datasets"]}
+    if not sets:
+        raise ConfigError("the config has no val.datasets or test.datasets to evaluate")
+    net = builders.network(cfg)
+    load_weights(net, load)
+    out_dir = cfg["output_dir"]
+    image_dir = out_dir if (save_images or cfg["test"]["save_images"]) else None
+    result = evaluate_sets(net, build_eval_sets(sets, "datasets"), image_dir=image_dir, submission_dir=out_dir)
+    if is_main():
+        os.makedirs(out_dir, exist_ok=True)
+        with open(os.path.join(out_dir, "metrics.json"), "w", encoding="utf-8") as f:
+            json.dump(result.summaries, f, indent=2)
+        print(format_table(result.summaries))
+        for set_name, path in result.files.items():
+            print(f"{set_name}: submission files in {path}")
+        print(f"metrics: {os.path.join(out_dir, 'metrics.json')} ({device}, {world_size()} process(es))")
+    return result.summaries
+
+
+def format_table(summaries):
+    metrics = list(dict.fromkeys(m for scores in summaries.values() for m in scores))
+    width = max([len("dataset")] + [len(s) for s in summaries])
+    rows = [f"{'dataset':<{width}}  " + "  ".join(f"{m:>10}" for m in metrics)]
+    for set_name, scores in summaries.items():
+        cells = [f"{scores[m]:>10.4f}" if m in scores else f"{'-':>10}" for m in metrics]
+        rows.append(f"{set_name:<{width}}  " + "  ".join(cells))
+    return "\n".join(rows)

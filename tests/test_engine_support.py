@@ -1,0 +1,65 @@
+"""Shared helpers for the engine tests (no tests here): tiny configs written to disk, running
+``tools/main.py`` in a subprocess, reading back weights."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import yaml
+
+from ppir.weights import read_state_dict
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAIN = os.path.join(REPO, "tools", "main.py")
+
+TINY_MPRNET = {"name": "MPRNet", "n_feat": 4, "scale_unetfeats": 2, "scale_orsnetfeats": 2, "num_cab": 1}
+TINY_MIRNETV2 = {"name": "MIRNetV2", "n_feat": 8, "chan_factor": 1.5, "n_MRB": 1}
+
+SYNTHETIC_TRAIN = {"name": "SyntheticDegradationDataset", "degradation": "noise", "sigma": 25, "patch_size": 16}
+SYNTHETIC_VAL = {"name": "SyntheticDegradationDataset", "degradation": "noise", "sigma": 25, "phase": "val",
+                 "center_crop": 32}  # fmt: skip
+
+
+def tiny_config(**sections):
+    """A complete small training config; keyword arguments replace whole top-level sections."""
+    cfg = {
+        "seed": 3,
+        "arch": dict(TINY_MPRNET),
+        "train": {
+            "dataset": dict(SYNTHETIC_TRAIN),
+            "batch_size": 2,
+            "total_iters": 4,
+            "loss": {"name": "MultiStageLoss", "losses": [{"name": "CharbonnierLoss"}, {"name": "EdgeLoss", "weight": 0.05}]},
+            "optimizer": {"name": "Adam", "lr": 1e-3},
+            "lr_schedule": {"name": "warmup_cosine", "warmup_iters": 2, "cosine_iters": 6, "eta_min": 1e-5},
+        },
+        "val": {"interval": 0, "datasets": {"photos": {"dataset": dict(SYNTHETIC_VAL), "protocol": "training_psnr"}},
+                "save_images": 1},  # fmt: skip
+        "checkpoint": {"interval": 2, "keep_last": 10},
+        "log": {"interval": 1, "progress_bar": False},
+    }
+    cfg.update(sections)
+    return cfg
+
+
+def write_config(folder, cfg, name="tiny.yaml"):
+    path = os.path.join(str(folder), name)
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(cfg, f, sort_keys=False)
+    return path
+
+
+def run_main(*args, env=None, timeout=600, cwd=None):
+    """``python tools/main.py *args`` -> CompletedProcess (text output)."""
+    full_env = {k: v for k, v in os.environ.items() if k != "PPIR_DEBUG"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, MAIN, *map(str, args)], capture_output=True, text=True, timeout=timeout, env=full_env,
+        cwd=cwd or REPO,
+    )  # fmt: skip
+
+
+def max_weight_difference(path_a, path_b):
+    a, b = read_state_dict(path_a), read_state_dict(path_b)
+    assert a.keys() == b.keys()
+    return max(float(np.max(np.abs(a[k].astype(np.float64) - b[k]))) for k in a)

@@ -1,0 +1,74 @@
+"""Exact resume: N iterations + (stop or kill -9) + resume to 2N equals 2N straight, bitwise."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from ppir.engine.config import load_config
+from ppir.engine.runner import train
+from ppir.engine.checkpoint import CheckpointFolder
+from test_engine_support import MAIN, REPO, max_weight_difference, run_main, tiny_config, write_config
+
+
+def everything_on(**train_extra):
+    """Tiny config exercising MixUp, EMA, grad clipping, weight decay and a warmup-cosine schedule."""
+    cfg = tiny_config()
+    cfg["train"].update(
+        total_iters=6,
+        mixup={"start_iter": 1, "preset": "mprnet"},
+        ema_decay=0.9,
+        grad_clip_norm=0.5,
+        **train_extra,
+    )
+    cfg["train"]["optimizer"]["weight_decay"] = 1e-4
+    cfg["val"]["interval"] = 2  # validation in between must not disturb the training state
+    return cfg
+
+
+def test_stop_and_resume_in_process_gives_identical_weights(tmp_path):
+    path = write_config(tmp_path, everything_on())
+    straight = train(load_config(path, [f"output_dir={tmp_path}/straight"]))
+    train(load_config(path, [f"output_dir={tmp_path}/split", "train.total_iters=3"]))
+    resumed = train(load_config(path, [f"output_dir={tmp_path}/split"]), resume="auto")
+    assert resumed.iteration == straight.iteration == 6
+    a = os.path.join(straight.run_dir, "weights", "final.pdparams")
+    b = os.path.join(resumed.run_dir, "weights", "final.pdparams")
+    assert max_weight_difference(a, b) == 0.0
+    log = open(os.path.join(resumed.run_dir, "train.log"), encoding="utf-8").read()
+    assert "resumed from" in log and "iter_000000003.pdckpt" in log
+
+
+def test_kill_9_after_a_checkpoint_then_resume_auto_matches_a_straight_run(tmp_path):
+    cfg = everything_on(num_workers=1)  # a DataLoader worker process: item seeds travel with the keys
+    cfg["val"]["interval"] = 0
+    path = write_config(tmp_path, cfg)
+    killed_dir = tmp_path / "killed"
+    checkpoints = CheckpointFolder(str(killed_dir / "tiny" / "checkpoints"), 1)
+    proc = subprocess.Popen(
+        [sys.executable, MAIN, "-c", path, "--output-dir", str(killed_dir), "-o", "train.total_iters=100000"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.time() + 300
+        while len(checkpoints.all()) < 2 and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    kept = checkpoints.all()
+    assert len(kept) >= 2, "the run died before writing two checkpoints"
+    last = int(os.path.basename(kept[-1])[5:14])
+    total = last + 4
+    assert total <= 40, "the killed run went further than this test expects"
+
+    resumed = run_main("-c", path, "--output-dir", killed_dir, "--resume", "-o", f"train.total_iters={total}")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert f"resumed from {kept[-1]}" in resumed.stderr
+    straight = run_main("-c", path, "--output-dir", tmp_path / "straight", "-o", f"train.total_iters={total}")
+    assert straight.returncode == 0, straight.stderr[-2000:]
+    difference = max_weight_difference(
+        killed_dir / "tiny" / "weights" / "final.pdparams", tmp_path / "straight" / "tiny" / "weights" / "final.pdparams"
+    )
+    assert difference == 0.0

@@ -1,7 +1,7 @@
 """Seeding and saving the state of every random generator a run touches (Python, NumPy, Paddle).
 
-``ppir.weights.save_checkpoint`` stores these states (tuples, arrays and Paddle's RNG state
-objects) and ``load_checkpoint`` reads them back through its restricted unpickler.
+States are plain data (tuples, lists, numpy arrays), so checkpoints stay readable through the
+restricted unpickler of ``ppir.weights``.
 """
 import random
 
@@ -21,12 +21,35 @@ def derived_seed(*parts):
 
 
 def capture_rng_state():
-    """Python's, NumPy's and Paddle's generator states, in a form ``ppir.weights.save_checkpoint`` keeps."""
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "paddle": paddle.get_rng_state()}
+    """Python's, NumPy's and Paddle's generator states as plain tuples, lists and arrays.
+
+    Paddle's own state objects are turned into ``(device, seed, offset, engine bytes)`` so that a
+    checkpoint holds nothing but plain data and ``load_weights`` can read it too (``--load ckpt``).
+    """
+    return {
+        "python": random.getstate(),
+        "numpy": np.random.get_state(),
+        "paddle": [_plain_paddle_state(s) for s in paddle.get_rng_state()],
+    }
 
 
 def restore_rng_state(state):
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     np.random.set_state(tuple(state["numpy"]))
-    paddle.set_rng_state(list(state["paddle"]))
+    paddle.set_rng_state([_paddle_state(s) for s in state["paddle"]])
+
+
+_GENERATOR_STATE = type(paddle.get_rng_state()[0])
+
+
+def _plain_paddle_state(gen_state):
+    # pybind's GeneratorState pickles as (device, seed, offset, [bytes of the engine's text state]).
+    device, seed, offset, engine = gen_state.__getstate__()
+    return {"device": int(device), "seed": int(seed), "offset": int(offset), "engine": np.asarray(engine, np.uint8)}
+
+
+def _paddle_state(plain):
+    restored = _GENERATOR_STATE.__new__(_GENERATOR_STATE)
+    restored.__setstate__((plain["device"], plain["seed"], plain["offset"], [int(b) for b in plain["engine"]]))
+    return restored

@@ -8,6 +8,7 @@ optimizer/EMA/AMP state, the iteration and the generators' states to continue ex
 uninterrupted run would.
 """
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -20,6 +21,7 @@ from paddle.io import DataLoader
 
 from ..data import ProgressiveSchedule, mixup, recrop_batch
 from ..errors import ConfigError, PpirError
+from ..metrics.distributed import gather_from_all_ranks
 from ..utils.device import is_gpu
 from ..utils.image_io import write_image
 from ..weights import load_weights, save_weights
@@ -136,6 +138,8 @@ class Trainer:
         if not self._due(cfg["checkpoint"]["interval"]):
             self.save_checkpoint()
         final = self._save_weights("final.pdparams")
+        if world_size() > 1:
+            self._check_ranks_agree()
         self._finish(time.time() - started, self.iteration - first_iter, final)
 
     def _step(self, batch):
@@ -254,6 +258,16 @@ class Trainer:
                 save_weights(self.net, path)
         return path
 
+    def _check_ranks_agree(self):
+        """Data-parallel replicas must end with the same weights; say so (each rank prints its digest)."""
+        digest = weights_digest(self.net)
+        print(f"rank {rank()}: final weights sha256 {digest}", flush=True)
+        digests = gather_from_all_ranks(digest)
+        if len(set(digests)) == 1:
+            self.log.line(f"final weights identical on all {len(digests)} processes (sha256 {digest})")
+        else:
+            self.log.line(f"WARNING: final weights differ between processes: {digests}")
+
     def _finish(self, seconds, iterations, final_path):
         if not is_main():
             return
@@ -345,6 +359,15 @@ def _progressive(train, processes):
     if any(size % processes for size in sizes):
         raise ConfigError(f"train.progressive.batch_sizes {sizes} must divide evenly over {processes} processes")
     return ProgressiveSchedule(spec["iters"], spec["patch_sizes"], spec["batch_sizes"])
+
+
+def weights_digest(net):
+    """sha256 (16 hex digits) of every parameter's bytes, in name order."""
+    sha = hashlib.sha256()
+    for name, value in sorted(net.state_dict().items()):
+        sha.update(name.encode("utf-8"))
+        sha.update(np.ascontiguousarray(value.numpy()).tobytes())
+    return sha.hexdigest()[:16]
 
 
 def _tensor(value):

@@ -1,5 +1,7 @@
 """tools/convert_weights.py: builds the architecture, loads strictly, writes a .pdparams."""
+import importlib
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -108,3 +110,21 @@ def test_key_option_picks_the_entry(tmp_path, capsys):
                                  "--opt", *SMALL_OPTIONS])
     assert code == 0, capsys.readouterr().err
     np.testing.assert_array_equal(read_state_dict(dst)["tail.weight"], ema["tail.weight"])
+
+
+@pytest.mark.parametrize(
+    "fixture, module", [("mirnetv2_small", "mirnet_v2"), ("mirnetv2_small_defocus", "mirnet_v2"), ("mirnet_small", "mirnet")]
+)
+def test_other_architectures_convert(tmp_path, capsys, fixture, module):
+    # Imported by name so the architecture is registered even before ppir/archs/__init__.py lists it.
+    importlib.import_module(f"ppir.archs.{module}")
+    config = json.loads((FIXTURES / f"{fixture}.json").read_text())
+    options = [f"{key}={value}" for key, value in config["config"].items()]
+    dst = tmp_path / f"{fixture}.pdparams"
+    code = convert_weights.main(["--src", str(FIXTURES / f"{fixture}.pth"), "--dst", str(dst),
+                                 "--arch", config["arch"], "--opt", *options])
+    assert code == 0, capsys.readouterr().err
+    official, converted = read_state_dict(FIXTURES / f"{fixture}.pth"), read_state_dict(dst)
+    assert sorted(converted) == sorted(official)
+    for name, value in official.items():
+        np.testing.assert_array_equal(converted[name], value)

@@ -1,0 +1,15 @@
+"""Network architectures. Importing this package registers every architecture in
+``ppir.registry.ARCHS``; ``build_arch({'name': 'MPRNet', 'task': 'Deblurring', ...})`` builds one.
+
+To add an architecture, add one ``from . import <module>  # noqa: F401`` line below.
+"""
+from ..registry import ARCHS
+from . import mprnet  # noqa: F401
+
+
+def build_arch(cfg):
+    """Build the network named by ``cfg['name']`` with the remaining keys as constructor kwargs.
+
+    An unknown name raises the registry's KeyError listing the registered architectures.
+    """
+    return ARCHS.build(cfg)

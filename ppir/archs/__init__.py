@@ -5,6 +5,8 @@ To add an architecture, add one ``from . import <module>  # noqa: F401`` line be
 """
 from ..registry import ARCHS
 from . import mprnet  # noqa: F401
+from . import mirnet  # noqa: F401
+from . import mirnet_v2  # noqa: F401
 
 
 def build_arch(cfg):

@@ -4,7 +4,9 @@ import os
 import subprocess
 import sys
 
+import h5py
 import numpy as np
+import scipy.io
 import yaml
 
 from ppir.weights import read_state_dict
@@ -63,3 +65,31 @@ def max_weight_difference(path_a, path_b):
     a, b = read_state_dict(path_a), read_state_dict(path_b)
     assert a.keys() == b.keys()
     return max(float(np.max(np.abs(a[k].astype(np.float64) - b[k]))) for k in a)
+
+
+def sidd_mat_files(folder, images=2, blocks=2, size=16):
+    rng = np.random.RandomState(0)
+    gt = rng.randint(40, 200, size=(images, blocks, size, size, 3)).astype(np.uint8)
+    noisy = np.clip(gt + rng.normal(0, 20, gt.shape), 0, 255).astype(np.uint8)
+    os.makedirs(folder, exist_ok=True)
+    scipy.io.savemat(os.path.join(folder, "ValidationNoisyBlocksSrgb.mat"), {"ValidationNoisyBlocksSrgb": noisy})
+    scipy.io.savemat(os.path.join(folder, "ValidationGtBlocksSrgb.mat"), {"ValidationGtBlocksSrgb": gt})
+    return folder
+
+
+def dnd_files(folder, images=1, boxes=20, crop=8):
+    """DND's layout: info.mat (v7.3, one reference per image to its 1-based boxes) and images_srgb."""
+    os.makedirs(os.path.join(folder, "images_srgb"), exist_ok=True)
+    rng = np.random.RandomState(1)
+    with h5py.File(os.path.join(folder, "info.mat"), "w") as info:
+        refs = []
+        for i in range(images):
+            tops = 1 + crop * (np.arange(boxes) % 4)
+            lefts = 1 + crop * (np.arange(boxes) // 4)
+            table = np.stack([tops, lefts, tops + crop - 1, lefts + crop - 1], axis=1).astype(np.float64)
+            refs.append(info.create_dataset(f"boxes{i}", data=table.T).ref)
+        info.create_group("info").create_dataset("boundingboxes", data=np.array([refs], dtype=h5py.ref_dtype))
+        for i in range(images):
+            image = rng.rand(4 * crop, (boxes // 4 + 1) * crop, 3).astype(np.float32)
+            scipy.io.savemat(os.path.join(folder, "images_srgb", f"{i + 1:04d}.mat"), {"InoisySRGB": image})
+    return folder

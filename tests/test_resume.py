@@ -72,3 +72,35 @@ def test_kill_9_after_a_checkpoint_then_resume_auto_matches_a_straight_run(tmp_p
         killed_dir / "tiny" / "weights" / "final.pdparams", tmp_path / "straight" / "tiny" / "weights" / "final.pdparams"
     )
     assert difference == 0.0
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(tmp_path):
+    cfg = everything_on()
+    cfg["val"]["interval"] = 0
+    cfg["checkpoint"]["interval"] = 0  # only the interrupt writes one
+    path = write_config(tmp_path, cfg)
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen(
+        [sys.executable, MAIN, "-c", path, "--output-dir", str(out), "-o", "train.total_iters=100000"],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    log = out / "tiny" / "train.log"
+    deadline = time.time() + 300
+    while not (log.exists() and "iter 3/" in log.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "interrupted; continue with --resume auto" in stderr
+    saved = CheckpointFolder(str(out / "tiny" / "checkpoints"), 1).all()
+    assert len(saved) == 1 and f"checkpoint {saved[0]}" in log.read_text()
+    stopped_at = int(os.path.basename(saved[0])[5:14])
+    total = stopped_at + 3
+    resumed = run_main("-c", path, "--output-dir", out, "--resume", "auto", "-o", f"train.total_iters={total}")
+    straight = run_main("-c", path, "--output-dir", tmp_path / "straight", "-o", f"train.total_iters={total}")
+    assert resumed.returncode == 0 and straight.returncode == 0, resumed.stderr[-2000:] + straight.stderr[-2000:]
+    assert "done: 3 iterations" in resumed.stdout and f"resumed; {total} in total" in resumed.stdout
+    difference = max_weight_difference(
+        out / "tiny" / "weights" / "final.pdparams", tmp_path / "straight" / "tiny" / "weights" / "final.pdparams"
+    )
+    assert difference == 0.0

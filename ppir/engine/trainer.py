@@ -120,6 +120,8 @@ class Trainer:
             f"global batch {cfg['train']['batch_size']} over {world_size()} process(es), "
             f"iterations {self.iteration} -> {self.total_iters}{start_note}"
         )
+        if self.amp.enabled and not self.amp.gpu:
+            self.log.line("note: AMP needs a GPU; on the CPU Paddle keeps float32 and the loss scaler is idle")
         if cfg["val"]["score_input"] and self.val_sets:
             self.input_scores = evaluate_sets(_Identity(), self.val_sets).summaries
             self.log.line(f"input (unrestored) scores: {_format_scores(self.input_scores)}")
@@ -275,7 +277,9 @@ class Trainer:
         with open(os.path.join(self.run_dir, "metrics.json"), "w", encoding="utf-8") as f:
             json.dump(scores, f, indent=2)
         self.log.close()
-        lines = [f"done: {iterations} iterations in {_duration(seconds)} ({self.iteration} in total)"]
+        lines = [f"done: {iterations} iterations in {_duration(seconds)}"]
+        if iterations != self.iteration:
+            lines[0] += f" (resumed; {self.iteration} in total)"
         for set_name, restored in self.last_scores.items():
             before = (self.input_scores or {}).get(set_name, {})
             for metric, value in restored.items():

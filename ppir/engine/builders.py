@@ -8,7 +8,8 @@ from ..errors import ConfigError
 from ..losses import build_loss
 
 
-def _built(section, builder, cfg):
+def built(section, builder, cfg):
+    """``builder(cfg)`` with ConfigErrors, unknown names and bad options prefixed by ``section``."""
     if not cfg:
         raise ConfigError(f"{section} is missing from the config")
     try:
@@ -20,15 +21,19 @@ def _built(section, builder, cfg):
 
 
 def network(cfg):
-    return _built("arch", build_arch, cfg["arch"])
+    return built("arch", build_arch, cfg["arch"])
+
+
+def dataset(section, dataset_cfg):
+    return built(section, build_dataset, dataset_cfg)
 
 
 def training_set(cfg):
-    return _built("train.dataset", build_dataset, cfg["train"]["dataset"])
+    return dataset("train.dataset", cfg["train"]["dataset"])
 
 
 def loss(cfg):
-    return _built("train.loss", build_loss, cfg["train"]["loss"])
+    return built("train.loss", build_loss, cfg["train"]["loss"])
 
 
 def optimizer(cfg, parameters):

@@ -15,13 +15,13 @@ import paddle
 import paddle.nn.functional as F
 from paddle.io import DataLoader, DistributedBatchSampler, Subset
 
-from ..data import build_dataset
 from ..data.dnd import DNDSubmissionWriter
 from ..data.sidd import write_sidd_submission
 from ..errors import ConfigError
 from ..metrics import Evaluator
 from ..metrics.distributed import gather_from_all_ranks
 from ..utils.image_io import from_float, write_image
+from . import builders
 from .distributed import is_main, rank, world_size
 
 
@@ -31,9 +31,7 @@ class EvalSet:
     def __init__(self, name, entry, section):
         self.name = name
         self.entry = entry
-        if not entry.get("dataset"):
-            raise ConfigError(f"{section}.{name}.dataset is missing")
-        dataset = build_dataset(entry["dataset"])
+        dataset = builders.dataset(f"{section}.{name}.dataset", entry.get("dataset"))
         if entry.get("max_images"):
             dataset = Subset(dataset, list(range(min(entry["max_images"], len(dataset)))))
         self.dataset = dataset

@@ -25,7 +25,7 @@ def train(cfg, resume=None, load=None):
     run_dir = run_dir_of(cfg)
     trainer = Trainer(cfg, run_dir, device)
     path = resolve_resume(resume, CheckpointFolder(os.path.join(run_dir, "checkpoints"), 1))
-    note = ""
+    note = " (--resume auto: no checkpoint yet, starting from scratch)" if resume == "auto" and not path else ""
     if path:
         note = f" (resumed from {path})"
         trainer.resume(path)

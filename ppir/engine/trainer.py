@@ -328,10 +328,11 @@ class _AmpSetup:
 
 
 class _Identity(paddle.nn.Layer):
-    """Returns its input: scoring it gives the unrestored input's quality (``val.score_input``)."""
+    """Returns its input (the first 3 channels: the left view of a dual-pixel pair), so that scoring
+    it gives the unrestored input's quality (``val.score_input``)."""
 
     def forward(self, x):
-        return x
+        return x[:, :3]
 
 
 class _StopOnSigint:

@@ -12,6 +12,8 @@ import paddle
 from paddle import nn
 import paddle.nn.functional as F
 
+from . import resample
+
 
 def torch_default_conv_init():
     """Weight initialiser equal to PyTorch's Conv2d default (uniform, bound 1/sqrt(fan_in))."""
@@ -51,6 +53,31 @@ class PReLU(nn.Layer):
 
     def extra_repr(self):
         return f"num_parameters={self.weight.shape[0]}"
+
+
+class LeakyReLU(nn.Layer):
+    """``nn.LeakyReLU`` with an export form, ``max(x, slope * x)`` (equal for 0 < slope < 1).
+
+    Why: with Paddle 3.3, the ``leaky_relu`` op of an exported graph carries its slope in an
+    attribute that paddle2onnx 2.1 converts to a denormal number (the ONNX model then computes
+    ReLU, and NaNs downstream) and that Paddle Inference's conv+activation fusion pass crashes on
+    (segfault). The export form has no such attribute; it is used inside
+    ``resample.export_friendly()``, which every export runs under.
+    """
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        if not 0 < negative_slope < 1:
+            raise ValueError(f"LeakyReLU slope must be in (0, 1), got {negative_slope}")
+        self.negative_slope = float(negative_slope)
+
+    def forward(self, x):
+        if resample.exporting():
+            return paddle.maximum(x, x * self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
 
 
 def check_input(x, arch_name, in_channels, size_multiple):

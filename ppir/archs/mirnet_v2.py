@@ -18,7 +18,7 @@ import paddle.nn.functional as F
 
 from ..errors import ConfigError
 from ..registry import ARCHS
-from .common import check_input, conv2d
+from .common import LeakyReLU, check_input, conv2d
 from .mirnet import SKFF, ResampleChain
 from .resample import UpsampleDouble
 
@@ -58,7 +58,7 @@ class ContextBlock(nn.Layer):
         super().__init__()
         self.conv_mask = conv2d(channels, 1, 1, bias=bias)
         self.channel_add_conv = nn.Sequential(
-            conv2d(channels, channels, 1, bias=bias), nn.LeakyReLU(0.2),
+            conv2d(channels, channels, 1, bias=bias), LeakyReLU(0.2),
             conv2d(channels, channels, 1, bias=bias))
 
     def forward(self, x):
@@ -73,9 +73,9 @@ class RCB(nn.Layer):
     def __init__(self, channels, bias, groups):
         super().__init__()
         self.body = nn.Sequential(
-            conv2d(channels, channels, 3, bias=bias, groups=groups), nn.LeakyReLU(0.2),
+            conv2d(channels, channels, 3, bias=bias, groups=groups), LeakyReLU(0.2),
             conv2d(channels, channels, 3, bias=bias, groups=groups))
-        self.act = nn.LeakyReLU(0.2)
+        self.act = LeakyReLU(0.2)
         self.gcnet = ContextBlock(channels, bias)
 
     def forward(self, x):
@@ -132,8 +132,8 @@ class MRB(nn.Layer):
         self.up32_1 = ResampleChain([Up(bot, chan_factor)])
         self.up32_2 = ResampleChain([Up(bot, chan_factor)])
         self.conv_out = conv2d(n_feat, n_feat, 1, bias=bias)
-        self.skff_top = SKFF(top, 2, nn.LeakyReLU(0.2))
-        self.skff_mid = SKFF(mid, 2, nn.LeakyReLU(0.2))
+        self.skff_top = SKFF(top, 2, LeakyReLU(0.2))
+        self.skff_mid = SKFF(mid, 2, LeakyReLU(0.2))
 
     def forward(self, x):
         x_top, x_mid, x_bot = x, self.down2(x), self.down4(x)

@@ -70,6 +70,12 @@ def export_friendly():
     return use_mode("conv")
 
 
+def exporting():
+    """True inside ``export_friendly()``: other layers with an export form follow it too
+    (``common.LeakyReLU``)."""
+    return _switch.mode == "conv"
+
+
 def _check_even(x, what):
     height, width = x.shape[2], x.shape[3]
     if any(isinstance(d, int) and d >= 0 and d % 2 for d in (height, width)):

@@ -18,6 +18,6 @@ setup(
     packages=find_packages(include=["ppir", "ppir.*"]),
     python_requires=">=3.8",
     install_requires=requirements,
-    extras_require={"test": ["pytest"], "fast": ["onnxruntime", "paddle2onnx"]},
+    extras_require={"test": ["pytest", "pytest-timeout"]},
     license="Apache-2.0",
 )

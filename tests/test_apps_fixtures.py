@@ -1,4 +1,5 @@
-"""Shared helpers for the apps/download tests (no tests here): a real HTTP server on 127.0.0.1.
+"""Shared helpers for the apps/download tests (no tests here): a real HTTP server on 127.0.0.1,
+and a briefly trained tiny MPRNet denoiser (``trained_denoiser_weights``).
 
 ``LocalFileServer`` serves byte strings registered per path and counts the requests it gets.
 Modes per path: 'ok' (whole body), 'short' (announces the full Content-Length, sends half, closes:
@@ -6,6 +7,7 @@ an interrupted transfer), 'short-once' (short on the first request, whole afterw
 Unknown paths answer 404.
 """
 import http.server
+import os
 import threading
 from collections import Counter
 
@@ -55,3 +57,56 @@ class LocalFileServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
+
+
+# ----- a briefly trained tiny MPRNet denoiser ---------------------------------------------------
+TINY_MPRNET = {"name": "MPRNet", "n_feat": 8, "scale_unetfeats": 4, "scale_orsnetfeats": 4, "num_cab": 1}
+NOISE_SIGMA = 0.1
+_trained = {}
+
+
+def trained_denoiser_weights():
+    """Path of a tiny MPRNet (n_feat 8) trained for a few hundred steps to remove Gaussian noise
+    (sigma 0.1) from 32x32 patches of skimage's astronaut; made once per test process.
+
+    Why train: with random weights MPRNet is close to the identity (its output is the input plus
+    a small residual), so tiled-vs-whole or backend comparisons would pass trivially. This net
+    changes photos by several dB, like a real one.
+    """
+    if "path" not in _trained:
+        import atexit
+        import shutil
+        import tempfile
+
+        import numpy as np
+        import paddle
+        from skimage import data
+
+        from ppir.archs import build_arch
+
+        paddle.seed(0)
+        rng = np.random.default_rng(0)
+        net = build_arch(TINY_MPRNET)
+        source = data.astronaut().astype(np.float32) / 255
+        optimizer = paddle.optimizer.Adam(learning_rate=3e-3, parameters=net.parameters())
+        for _ in range(240):
+            corners = rng.integers(0, 512 - 32, (4, 2))
+            clean = np.stack([source[y : y + 32, x : x + 32].transpose(2, 0, 1) for y, x in corners])
+            noisy = clean + rng.normal(0, NOISE_SIGMA, clean.shape).astype(np.float32)
+            target = paddle.to_tensor(clean)
+            loss = sum((out - target).abs().mean() for out in net(paddle.to_tensor(noisy)))
+            loss.backward()
+            optimizer.step()
+            optimizer.clear_grad()
+        folder = tempfile.mkdtemp(prefix="ppir-apps-tests-")
+        atexit.register(shutil.rmtree, folder, True)
+        _trained["path"] = os.path.join(folder, "tiny_denoiser.pdparams")
+        paddle.save(net.state_dict(), _trained["path"])
+    return _trained["path"]
+
+
+def add_noise(img, seed=1):
+    import numpy as np
+
+    noisy = img.astype(np.float32) / 255 + np.random.default_rng(seed).normal(0, NOISE_SIGMA, img.shape)
+    return (np.clip(noisy, 0, 1) * 255).round().astype(np.uint8)

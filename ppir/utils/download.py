@@ -65,7 +65,7 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
-def download_cached(url, filename=None, sha256=None, retries=3, backoff=1.0, timeout=30, progress=True):
+def download_cached(url, filename=None, sha256=None, retries=3, backoff=0.5, timeout=30, progress=True):
     """Return the local path of ``url`` in the weights cache, downloading it first if needed.
 
     ``filename`` names the cached file (default: the URL's file name). A cached file is reused

@@ -1,0 +1,69 @@
+"""Risky first steps run in a child process, so a crash in native code cannot take the caller down.
+
+paddle2onnx aborts the process on graphs it cannot convert, and a native kernel can crash on an
+op it does not support (oneDNN did on ``bilinear_interp``). Converting to ONNX, and the first run
+of each exported model on each device, therefore happen here:
+
+    main(["convert-onnx", MODEL, PARAMS, OUT.onnx])
+    main(["probe", BACKEND, FOLDER, DEVICE, FP16, TENSORRT, IN.npy, OUT.npy])
+
+``run_worker`` starts it with the same interpreter and a ``PYTHONPATH`` that finds this ppir,
+and turns a non-zero exit or a signal into a one-line ``WorkerFailed``.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+import ppir
+
+TIMEOUT_SECONDS = 1800
+WHAT = {"convert-onnx": "ONNX conversion", "probe": "trial run"}
+
+
+class WorkerFailed(Exception):
+    pass
+
+
+def run_worker(*args):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(ppir.__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    # -c rather than -m: this module is already imported by its package, which -m warns about
+    command = [sys.executable, "-c", "import sys; from ppir.apps.backends.worker import main; main(sys.argv[1:])",
+               *map(str, args)]
+    try:
+        done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        raise WorkerFailed(f"{WHAT[args[0]]} took longer than {TIMEOUT_SECONDS} s") from None
+    if done.returncode:
+        how = f"crashed with signal {-done.returncode}" if done.returncode < 0 else f"failed (exit {done.returncode})"
+        raise WorkerFailed(f"{WHAT[args[0]]} in a child process {how}: {_last_error_line(done.stderr)}")
+
+
+def _last_error_line(stderr):
+    lines = [line.strip() for line in stderr.decode(errors="replace").splitlines() if line.strip()]
+    for marker in ("Error", "error", "ERROR"):
+        found = [line for line in lines if marker in line]
+        if found:
+            return found[-1][:300]
+    return lines[-1][:300] if lines else "no message"
+
+
+def main(argv):
+    command, args = argv[0], argv[1:]
+    if command == "convert-onnx":
+        from .export import export_onnx
+
+        export_onnx(*args)
+    elif command == "probe":
+        from .opening import open_exported
+
+        name, folder, device, fp16, tensorrt, probe_path, out_path = args
+        backend = open_exported(name, folder, device, fp16 == "True", tensorrt == "True")
+        np.save(out_path, backend(np.load(probe_path)))
+    else:
+        raise SystemExit(f"unknown worker command {command!r}")
+

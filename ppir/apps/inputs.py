@@ -1,0 +1,110 @@
+"""Turning what a user passes (a file, a folder, a glob, a list of these; or left/right pairs for
+dual-pixel defocus) into a sorted list of jobs, each with the output file it will write.
+
+Folders are read one level deep and keep only files with an image suffix; an explicit file is
+always tried (if it is not an image, reading it says so). Anything that yields nothing (an empty
+folder, a glob that matches nothing) becomes a failure of its own, so the batch reports it.
+Output names are ``<stem>.png``; when two inputs share a stem the later ones get ``_2``, ``_3``...
+"""
+import glob
+import os
+import re
+
+from ..utils.image_io import is_image_file
+
+GLOB_CHARS = "*?["
+PAIR_FOLDERS = ("inputL", "inputR")  # the DPDD dataset layout
+
+
+def natural_key(path):
+    """Sort key with numbers compared as numbers: img2 before img10."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
+
+
+def images_in(folder):
+    names = (os.path.join(folder, n) for n in os.listdir(folder))
+    return sorted((p for p in names if os.path.isfile(p) and is_image_file(p)), key=natural_key)
+
+
+def expand(source):
+    """(paths, failures) for one str/PathLike ``source``."""
+    source = os.fspath(source)
+    if os.path.isdir(source):
+        found = images_in(source)
+        return (found, []) if found else ([], [(source, f"{source}: folder holds no images")])
+    if not os.path.exists(source) and any(c in source for c in GLOB_CHARS):
+        found = sorted((p for p in glob.glob(source) if os.path.isfile(p)), key=natural_key)
+        return (found, []) if found else ([], [(source, f"{source}: pattern matches no files")])
+    return [source], []  # a file, or a missing path that reading will report
+
+
+def expand_all(sources):
+    """(paths, failures) for a source or a list/tuple of sources."""
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    paths, failures = [], []
+    for source in sources:
+        found, failed = expand(source)
+        paths += found
+        failures += failed
+    return paths, failures
+
+
+def expand_pairs(sources):
+    """(list of (left, right) path pairs, failures) for dual-view inputs.
+
+    A source is a (left, right) tuple of files or of folders (matched by file name), or a folder
+    holding ``inputL/`` and ``inputR/``; a list of such sources is also accepted.
+    """
+    if _is_pair(sources) or isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    pairs, failures = [], []
+    for source in sources:
+        if not _is_pair(source):
+            folders = [os.path.join(os.fspath(source), sub) for sub in PAIR_FOLDERS]
+            if not all(os.path.isdir(f) for f in folders):
+                failures.append((source, f"{os.fspath(source)}: expected a (left, right) pair or a folder with "
+                                         f"{' and '.join(PAIR_FOLDERS)}/"))
+                continue
+            source = tuple(folders)
+        found, failed = _pair_up(*(os.fspath(s) for s in source))
+        pairs += found
+        failures += failed
+    return pairs, failures
+
+
+def _is_pair(value):
+    return isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, (str, os.PathLike)) for v in value)
+
+
+def _pair_up(left, right):
+    if not (os.path.isdir(left) and os.path.isdir(right)):
+        return [(left, right)], []  # two files (reading reports missing ones)
+    rights = {os.path.basename(p): p for p in images_in(right)}
+    pairs, failures = [], []
+    for path in images_in(left):
+        name = os.path.basename(path)
+        if name in rights:
+            pairs.append((path, rights.pop(name)))
+        else:
+            failures.append((path, f"{path}: no right view named {name} in {right}"))
+    failures += [(p, f"{p}: no left view named {os.path.basename(p)} in {left}") for p in rights.values()]
+    if not pairs and not failures:
+        failures.append(((left, right), f"{left}: folder holds no images"))
+    return pairs, failures
+
+
+def output_names(items):
+    """``<stem>.png`` per item (a path, or a pair named after its left view), made unique
+    (case-insensitively, for case-insensitive file systems)."""
+    used, names = set(), []
+    for item in items:
+        path = item[0] if isinstance(item, tuple) else item
+        stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
+        name, count = f"{stem}.png", 1
+        while name.lower() in used:
+            count += 1
+            name = f"{stem}_{count}.png"
+        used.add(name.lower())
+        names.append(name)
+    return names

@@ -1,0 +1,41 @@
+#!/usr/bin/env python
+"""Export a ppir network with its weights to a Paddle static graph (and ONNX with --onnx).
+
+    python tools/export_model.py --arch MPRNet --task Deraining [--weight_path W] --output D [--onnx]
+
+Writes D/model.json + D/model.pdiparams (Paddle Inference), D/model.onnx with --onnx (needs
+paddle2onnx), and D/meta.json (architecture, weights hash, Paddle version). Each is run once on a
+probe image and compared with the eager network; the differences are printed. Without
+--weight_path the released weights of the task are used (downloaded once).
+"""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from ppir.apps import cli  # noqa: E402
+from ppir.apps.exporting import export_model  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", required=True, help="MPRNet, MIRNetV2, MIRNet, ...")
+    parser.add_argument("--task", default=None, help="task preset, e.g. Deraining or real_denoising")
+    parser.add_argument("--weight_path", default=None, help="weights file; default: the task's released weights")
+    parser.add_argument("--output", required=True, help="new or empty folder for the exported model")
+    parser.add_argument("--onnx", action="store_true", help="also write model.onnx (needs paddle2onnx)")
+    args = parser.parse_args(argv)
+
+    def run():
+        checked = export_model(args.arch, args.output, args.task, args.weight_path, args.onnx)
+        for backend, diff in checked.items():
+            print(f"{backend}: max |difference| from dygraph on a probe image = {diff:.2g}")
+        print(f"exported to {args.output}")
+        return 0
+
+    return cli.main(run)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

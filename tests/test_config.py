@@ -88,6 +88,13 @@ def test_overrides_set_nested_keys_list_items_and_free_mappings(configs):
     assert cfg["name"] == "run7"
 
 
+def test_null_override_drops_one_named_evaluation_set(configs):
+    path = write(configs, "exp.yaml", "test:\n  datasets:\n    A: {protocol: gopro}\n    B: {protocol: gopro}\n")
+    assert list(load_config(path, ["test.datasets.B=null"])["test"]["datasets"]) == ["A"]
+    with pytest.raises(ConfigError, match=r"no 'test.datasets.C' to remove \(entries: A, B\)"):
+        load_config(path, ["test.datasets.C=null"])
+
+
 def test_override_values_are_yaml_never_code(configs):
     path = write(configs, "exp.yaml", "_base_: _base_/net.yaml\n")
     cfg = load_config(path, ["name=__import__('os').getcwd()", "arch.flag=[1, 2]"])

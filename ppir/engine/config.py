@@ -117,6 +117,12 @@ def _apply_override(cfg, text):
                 raise ConfigError(f"{source}: '{dotted}' is not an index of a {len(node)}-item list")
             part, spec = int(part), None
         elif spec is not None:
+            if depth == len(parts) - 1 and value is None and isinstance(spec, MapOf):
+                # '-o test.datasets.DND=null' drops one named entry (an evaluation set, say)
+                if part not in node:
+                    raise ConfigError(f"{source}: no '{dotted}' to remove (entries: {', '.join(node) or 'none'})")
+                del node[part]
+                return
             spec = None if isinstance(spec, Free) else _child_spec(spec, part, source, dotted)
         if depth == len(parts) - 1:
             node[part] = value

@@ -66,3 +66,21 @@ def test_converted_file_loads_with_plain_paddle_and_matches(tmp_path):
     net = small_mprnet()
     net.set_state_dict(paddle.load(str(converted)))
     assert_matches_reference(net)
+
+
+def test_official_pth_loads_where_torch_cannot_be_imported():
+    """Reading a .pth never needs torch: in a process where ``import torch`` fails (as on a
+    machine without it, even if this one has it), the official file still loads and matches."""
+    script = (
+        "import sys\n"
+        "sys.modules['torch'] = None  # any 'import torch' now raises ImportError\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "import test_mprnet_parity as t\n"
+        "net = t.small_mprnet()\n"
+        "t.load_weights(net, t.FIXTURES / 'mprnet_small.pth')\n"
+        "t.assert_matches_reference(net)\n"
+        "print('loaded without torch')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(ROOT / "tests")], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("loaded without torch")

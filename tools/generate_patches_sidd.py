@@ -3,12 +3,13 @@
   # MPRNet: 300 random 256x256 patches per image
   python tools/generate_patches_sidd.py --src SIDD_Medium_Srgb/Data --dst data/SIDD/train --ps 256 --num_patches 300
   # MIRNetV2: 512x512 grid with 128 px overlap
-  python tools/generate_patches_sidd.py --src SIDD_Medium_Srgb/Data --dst data/SIDD/train --ps 512 --overlap 128
+  python tools/generate_patches_sidd.py --src SIDD_Medium_Srgb/Data --dst data/SIDD_512/train --ps 512 --overlap 128
 
-The source is SIDD-Medium (``<scene>/NOISY_*.PNG`` with ``GT_*.PNG``) or any folder with
-``input/`` and ``target/`` paired by file name. The output is ``<dst>/input`` and
-``<dst>/target``, which ``SIDD(split='train')`` and ``PairedImageDataset`` read directly.
-Rerunning skips patches already written, so an interrupted run resumes where it stopped.
+The source is SIDD-Medium (``<scene>/0001_NOISY_SRGB_010.PNG`` with ``0001_GT_SRGB_010.PNG``)
+or any folder with ``input/`` and ``target/`` paired by file name (see docs/datasets.md). The
+output is ``<dst>/input`` and ``<dst>/target``, which ``SIDD(split='train')`` and
+``PairedImageDataset`` read directly. Rerunning skips patches already written, so an
+interrupted run resumes where it stopped.
 """
 import argparse
 import os

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import ConfigError
 
-_SUPERSAMPLE = 4  # motion kernels are drawn 4x larger and averaged down, for sub-pixel lines
+_SUPERSAMPLE = 8  # motion kernels: sub-pixel samples per pixel and axis
 
 
 def draw(value, rng):
@@ -40,16 +40,19 @@ def poisson_noise(img, rng, peak=(10, 100)):
 
 
 def motion_kernel(length, angle_degrees):
-    """A normalised straight-line kernel of ``length`` pixels at ``angle_degrees`` (odd size)."""
+    """A normalised straight-line kernel of ``length`` pixels at ``angle_degrees`` (odd size).
+
+    The line is one pixel wide and centred on the middle pixel; each pixel's weight is the share
+    of its 8x8 sub-pixel grid inside the line, so slanted lines are anti-aliased and the kernel
+    stays point-symmetric (its centre of mass is the middle pixel: no shift between a blurred
+    image and its target).
+    """
     size = int(math.ceil(length)) | 1
-    canvas = np.zeros((size * _SUPERSAMPLE, size * _SUPERSAMPLE), dtype=np.uint8)
-    centre = (size * _SUPERSAMPLE - 1) / 2.0
-    half = (length * _SUPERSAMPLE - 1) / 2.0
-    dx, dy = half * math.cos(math.radians(angle_degrees)), half * math.sin(math.radians(angle_degrees))
-    start = (int(round(centre - dx)), int(round(centre - dy)))
-    end = (int(round(centre + dx)), int(round(centre + dy)))
-    cv2.line(canvas, start, end, 255, thickness=_SUPERSAMPLE, lineType=cv2.LINE_AA)
-    kernel = cv2.resize(canvas.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+    offsets = (np.arange(size * _SUPERSAMPLE) + 0.5) / _SUPERSAMPLE - size / 2.0
+    ys, xs = np.meshgrid(offsets, offsets, indexing="ij")
+    cos, sin = math.cos(math.radians(angle_degrees)), math.sin(math.radians(angle_degrees))
+    inside = (np.abs(xs * cos + ys * sin) <= length / 2.0) & (np.abs(ys * cos - xs * sin) <= 0.5)
+    kernel = inside.reshape(size, _SUPERSAMPLE, size, _SUPERSAMPLE).mean(axis=(1, 3)).astype(np.float32)
     return kernel / kernel.sum()
 
 

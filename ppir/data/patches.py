@@ -102,16 +102,17 @@ def cut_pair(job):
 
 
 def find_sidd_medium_pairs(src):
-    """``[(key, noisy, gt)]`` from SIDD-Medium's ``<src>/<scene>/NOISY_<x>.PNG`` + ``GT_<x>.PNG``;
-    the key is ``<scene>_<x>``."""
+    """``[(key, noisy, gt)]`` from SIDD-Medium's ``<src>/<scene>/<n>_NOISY_<x>.PNG`` +
+    ``<n>_GT_<x>.PNG`` (``0001_NOISY_SRGB_010.PNG``; the ``<n>_`` prefix may be absent); the key
+    is ``<scene>_<x>``."""
     require_dir(src, "SIDD-Medium folder")
     scenes = sorted(d for d in os.listdir(src) if os.path.isdir(os.path.join(src, d)))
     if not scenes:
-        raise DatasetError(f"{src}: no scene folders (expected SIDD-Medium's <scene>/NOISY_*.PNG and GT_*.PNG)")
+        raise DatasetError(f"{src}: no scene folders (expected SIDD-Medium's <scene>/*_NOISY_*.PNG and *_GT_*.PNG)")
     pairs = []
     for scene in scenes:
         folder = os.path.join(src, scene)
-        for key, (noisy, clean) in pair_by_name([folder, folder], [r"NOISY_(.+)", r"GT_(.+)"]):
+        for key, (noisy, clean) in pair_by_name([folder, folder], [r".*NOISY_(.+)", r".*GT_(.+)"]):
             pairs.append((f"{scene}_{key}", noisy, clean))
     return pairs
 

@@ -70,7 +70,8 @@ class SIDDValidation(Dataset):
 
 def write_sidd_submission(blocks, path):
     """Write ``Idenoised.mat``: key 'Idenoised', float32 ``images x blocks x H x W x 3``, clipped
-    to [0, 1], as evaluate_SIDD.m and the SIDD server read it.
+    to [0, 1], as the official test scripts write it and evaluate_SIDD.m reads it. (The SIDD
+    benchmark server takes another file, its own kit's ``SubmitSrgb.mat``.)
 
     ``blocks`` is that 5-D array, or a mapping ``{'0001_01': HxWx3 array, ...}`` covering every
     image and block (a gap is a ``DatasetError`` naming the missing blocks).

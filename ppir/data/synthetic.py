@@ -28,7 +28,7 @@ DEFAULT_PHOTOS = (
     "camera", "coins", "moon", "grass", "gravel", "brick", "clock",
 )  # fmt: skip
 DEFAULT_VAL_PHOTOS = ("chelsea", "camera")
-VAL_EVERY = 10  # with a root and no val_names, every tenth photo (natural order) is held out
+VAL_EVERY = 10  # with no val_names and no default val photo, every tenth photo (natural order) is held out
 
 
 def as_rgb(img):
@@ -59,8 +59,9 @@ class SyntheticDegradationDataset(Dataset):
       (``poisson_peak``), 'motion_blur' (``motion_length``), 'defocus_blur'
       (``defocus_radius``), 'blur' (either), 'rain' (``rain_*``), or a list applied in order
       (e.g. ``['motion_blur', 'noise']``). Each parameter is a number or a ``[low, high]`` range.
-    - ``split``: 'train' photos or the held-out 'val' photos (``val_names``; default
-      ``DEFAULT_VAL_PHOTOS``, or every tenth photo of ``root``). Defaults to match ``phase``.
+    - ``split``: 'train' photos or the held-out 'val' photos (``val_names``; default: those of
+      ``DEFAULT_VAL_PHOTOS`` among the photos, else every tenth photo from the first; a
+      ``root``'s photos are in natural order). Defaults to match ``phase``.
     - ``phase='train'``: random ``patch_size`` crops, 8-way flips/rotations (``augment``),
       fresh degradations each time; ``repeat`` photos per epoch. Random numbers come from NumPy's
       global generator, or the dataset's own stream with ``seed``.
@@ -108,6 +109,9 @@ class SyntheticDegradationDataset(Dataset):
         self.root = None if root is None else os.fspath(root)
         self._paths = list_images(self.root) if self.root is not None else None
         available = sorted(self._paths, key=natural_key) if self._paths else list(photos or DEFAULT_PHOTOS)
+        unknown = [] if self._paths else [n for n in available if not callable(getattr(skimage.data, n, None))]
+        if unknown:
+            raise ConfigError(f"scikit-image has no sample photo {preview(unknown)}; e.g. {', '.join(DEFAULT_PHOTOS)}")
         self.names = self._split_names(available, val_names)
         self.patch_size = patch_size
         self.augment = bool(augment)
@@ -120,10 +124,9 @@ class SyntheticDegradationDataset(Dataset):
             raise ConfigError("synthetic dataset: phase 'train' needs a patch_size")
 
     def _split_names(self, available, val_names):
-        if val_names is None and self.root is None:
-            val_names = DEFAULT_VAL_PHOTOS
-        elif val_names is None:
-            val_names = available[::VAL_EVERY] if len(available) > 1 else []
+        if val_names is None:
+            defaults = [n for n in DEFAULT_VAL_PHOTOS if n in available] if self.root is None else []
+            val_names = defaults or (available[::VAL_EVERY] if len(available) > 1 else [])
         unknown = [n for n in val_names if n not in available]
         if unknown:
             raise ConfigError(f"val_names not among the photos: {preview(unknown)} (photos: {preview(available)})")

@@ -2,11 +2,13 @@
 """Export a ppir network with its weights to a Paddle static graph (and ONNX with --onnx).
 
     python tools/export_model.py --arch MPRNet --task Deraining [--weight_path W] --output D [--onnx]
+    python tools/export_model.py --arch MPRNet --weight_path W --output D [--onnx]   # widths read from W
 
 Writes D/model.json + D/model.pdiparams (Paddle Inference), D/model.onnx with --onnx (needs
 paddle2onnx), and D/meta.json (architecture, weights hash, Paddle version). Each is run once on a
 probe image and compared with the eager network; the differences are printed. Without
---weight_path the released weights of the task are used (downloaded once).
+--weight_path the released weights of the task are used (downloaded once); with it, --task is
+optional for MPRNet and MIRNetV2, whose widths are read from the weights.
 """
 import argparse
 import os
@@ -21,7 +23,7 @@ from ppir.apps.exporting import export_model  # noqa: E402
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", required=True, help="MPRNet, MIRNetV2, MIRNet, ...")
-    parser.add_argument("--task", default=None, help="task preset, e.g. Deraining or real_denoising")
+    parser.add_argument("--task", default=None, help="task preset, e.g. Deraining or real_denoising (needed without --weight_path)")
     parser.add_argument("--weight_path", default=None, help="weights file; default: the task's released weights")
     parser.add_argument("--output", required=True, help="new or empty folder for the exported model")
     parser.add_argument("--onnx", action="store_true", help="also write model.onnx (needs paddle2onnx)")

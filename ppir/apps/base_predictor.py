@@ -96,7 +96,7 @@ class BasePredictor:
         state = read_state_dict(path)
         arch_cfg = {**spec.arch, **cls.arch_from_weights(state)}
         net = build_arch(arch_cfg)
-        load_weights(net, state)
+        load_weights(net, state, source=path)
         net.eval()
         return net, arch_cfg, path
 

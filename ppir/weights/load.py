@@ -142,7 +142,7 @@ def _preview(names, limit=SHOWN_PER_KIND):
     return shown + (f", ... {len(names) - limit} more" if len(names) > limit else "")
 
 
-def load_weights(net, weights, strict=True, key=None):
+def load_weights(net, weights, strict=True, key=None, source=None):
     """Set ``net``'s parameters from a file path or a (possibly wrapped) state dict.
 
     Everything is checked before anything is set, so a failed load leaves ``net`` unchanged.
@@ -150,10 +150,10 @@ def load_weights(net, weights, strict=True, key=None):
     one ``WeightsError`` lists missing keys, unexpected keys and shape mismatches. Not strict:
     missing and unexpected keys are allowed (see the returned ``LoadReport``). Always errors: a
     shape mismatch, keys that alias one shared parameter in ``net`` but have different values in
-    the file, and nothing at all to load.
+    the file, and nothing at all to load. ``source`` names a dict's origin (its file) in errors.
     """
     if isinstance(weights, dict):
-        source = "the given state dict"
+        source = source or "the given state dict"
         state = select_state_dict(weights, source, key)
     else:
         source = os.fspath(weights)

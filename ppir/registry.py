@@ -71,7 +71,7 @@ class Registry:
         """Instantiate ``cfg['name']`` with the remaining keys; ``defaults`` fill keys the config
         leaves out, where the class accepts them."""
         if not isinstance(cfg, dict) or "name" not in cfg:
-            raise ConfigError(f"a {self.kind} config must be a mapping with a 'name' key, got {cfg!r}")
+            raise ConfigError(f"{'an' if self.kind[0] in 'aeiou' else 'a'} {self.kind} config must be a mapping with a 'name' key, got {cfg!r}")
         cls = self.get(cfg["name"])
         options = {k: v for k, v in cfg.items() if k != "name"}
         accepted = accepted_options(cls)

@@ -111,6 +111,14 @@ def test_override_values_are_yaml_never_code(configs):
         ("seed", r"an override looks like key.sub=value"),
         ("train.batch_size.x=1", r"'train.batch_size.x' goes inside a value that is not a mapping"),
         ("arch=[1]", r"'arch' must be a mapping"),
+        ("train.batch_size=0", r"'train.batch_size' must be >= 1, got 0"),
+        ("train.batch_size=-2", r"'train.batch_size' must be >= 1, got -2"),
+        ("train.num_workers=-1", r"'train.num_workers' must be >= 0"),
+        ("train.optimizer.betas=[a,b]", r"'train.optimizer.betas' must be a list of numbers"),
+        ("train.optimizer.betas=[0.9]", r"'train.optimizer.betas' must have 2 items"),
+        ("train.optimizer.betas=[0.9,2]", r"items of 'train.optimizer.betas' must be <= 1.0"),
+        ("train.progressive.patch_sizes=[64,0]", r"items of 'train.progressive.patch_sizes' must be >= 1"),
+        ("train.mixup.prob=1.5", r"'train.mixup.prob' must be <= 1.0"),
     ],
 )
 def test_bad_overrides(configs, override, message):

@@ -147,6 +147,7 @@ def test_best_metric_must_name_a_validation_score(tmp_path):
     cfg["val"]["best_metric"] = "photos/SSIM"
     with pytest.raises(ConfigError, match=r"val.best_metric 'photos/SSIM' is not among .*photos/PSNR"):
         train(load_config(write_config(tmp_path, cfg), [f"output_dir={tmp_path}"]))
+    assert not list(tmp_path.rglob("*.pdparams")) and not list(tmp_path.rglob("*.pdckpt"))  # refused before training
 
 
 def test_amp_on_cpu_runs_the_scaler_path_and_changes_nothing(tmp_path):

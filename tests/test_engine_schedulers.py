@@ -3,6 +3,7 @@ import math
 
 import pytest
 
+from ppir.engine.config import load_config
 from ppir.engine.schedulers import build_lr_schedule
 from ppir.errors import ConfigError
 
@@ -16,6 +17,30 @@ def test_mirnetv2_cyclic_schedule_reproduces_the_official_lr_quirk():
     expected = {0: 2e-4, 46000: 2.5e-4, 92000: 3e-4, 92001: 2e-4, 196000: 1.005e-4, 299999: 1e-6, 300000: 1e-6}
     for iteration, value in expected.items():
         assert lr(iteration, 2e-4) == pytest.approx(value, rel=1e-6, abs=1e-11), iteration
+
+
+@pytest.mark.parametrize("config, scale", [
+    ("mirnetv2_real_denoising", 1), ("mirnetv2_enhancement_fivek", 1), ("mirnetv2_defocus", 1),
+    ("mirnetv2_enhancement_lol", 0.5), ("mirnetv2_sr_x2", 0.5), ("mirnetv2_sr_x3", 0.5), ("mirnetv2_sr_x4", 0.5),
+])
+def test_shipped_mirnetv2_configs_keep_the_official_schedule(config, scale):
+    """The experiment files, not a copy of their values: the quirk and the progressive stages
+    of the official YAMLs (300k runs, and the 150k runs at half the iterations)."""
+    cfg = load_config(f"configs/{config}.yaml")
+    train = cfg["train"]
+    lr = build_lr_schedule(train["lr_schedule"])
+    first = int(92000 * scale)  # end of the first cycle; the restart is the iteration after it
+    expected = {0: 2e-4, first // 2: 2.5e-4, first: 3e-4, first + 1: 2e-4,
+                first + int(104000 * scale): 1.005e-4, int(300000 * scale) - 1: 1e-6}
+    for iteration, value in expected.items():
+        assert lr(iteration, train["optimizer"]["lr"]) == pytest.approx(value, rel=1e-6, abs=1e-11), iteration
+    assert train["total_iters"] == 300000 * scale
+    assert train["progressive"] == {
+        "iters": [int(i * scale) for i in (92000, 64000, 48000, 36000, 36000, 24000)],
+        "patch_sizes": [128, 160, 192, 256, 320, 384],
+        "batch_sizes": [64, 40, 32, 16, 8, 8],
+    }
+    assert train["grad_clip_norm"] == 0.01 and train["loss"] == {"name": "L1Loss"}
 
 
 def test_warmup_then_cosine_per_iteration():

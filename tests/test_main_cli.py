@@ -8,7 +8,9 @@ import scipy.io
 
 from ppir.engine.cli import build_parser, explain_failure, flag_overrides
 from ppir.engine.config import load_config
-from test_engine_support import TINY_MPRNET, dnd_files, run_main, sidd_mat_files, tiny_config, write_config
+from test_engine_support import (
+    TINY_MPRNET, dnd_files, run_main, run_main_in_process, sidd_mat_files, tiny_config, write_config,
+)
 
 
 def assert_one_line_error(done, *fragments):
@@ -29,7 +31,14 @@ def test_missing_config_file(tmp_path):
 def test_unknown_architecture_name(tmp_path):
     path = write_config(tmp_path, tiny_config(arch={"name": "MPRnet"}))
     done = run_main("-c", path, "--output-dir", tmp_path / "out")
-    assert_one_line_error(done, "arch: unknown architecture 'MPRnet'", "Did you mean 'MPRNet'?")
+    assert_one_line_error(done, f"{path} (or its _base_ files / -o): arch: unknown architecture 'MPRnet'",
+                          "Did you mean 'MPRNet'?")
+
+
+def test_arguments_a_network_refuses_are_one_line_naming_the_config(tmp_path):
+    path = write_config(tmp_path, tiny_config(arch={"name": "MIRNetV2", "n_feat": 10}))
+    done = run_main("-c", path, "--output-dir", tmp_path / "out")
+    assert_one_line_error(done, f"{path} (or its _base_ files / -o): arch: MIRNetV2 n_feat=10")
 
 
 def test_unknown_config_key_names_the_file(tmp_path):
@@ -99,10 +108,11 @@ def test_flags_become_recorded_overrides(tmp_path):
 
 def test_conflicting_flags(tmp_path):
     path = write_config(tmp_path, tiny_config())
-    assert_one_line_error(run_main("-c", path, "--evaluate-only"), "--evaluate-only needs --load")
-    assert_one_line_error(run_main("-c", path, "--save-images"), "--save-images goes with --evaluate-only")
-    assert_one_line_error(run_main("-c", path, "--resume", "x", "--load", "y"), "not both")
-    assert_one_line_error(run_main("-c", path, "--resume", tmp_path / "none.pdckpt"), "no such checkpoint file")
+    run = run_main_in_process
+    assert_one_line_error(run("-c", path, "--evaluate-only"), "--evaluate-only needs --load")
+    assert_one_line_error(run("-c", path, "--save-images"), "--save-images goes with --evaluate-only")
+    assert_one_line_error(run("-c", path, "--resume", "x", "--load", "y"), "not both")
+    assert_one_line_error(run("-c", path, "--resume", tmp_path / "none.pdckpt"), "no such checkpoint file")
 
 
 def test_resume_rejects_a_weights_file(tmp_path):

@@ -174,6 +174,17 @@ def test_unknown_task_is_a_config_error():
         MIRNetV2(task="denoise")
 
 
+@pytest.mark.parametrize("task", ["super_resolution", "contrast_enhancement", "lowlight_enhancement"])
+def test_official_demo_task_names_build_the_plain_network(task):
+    """The official demo.py passes these to the network: a 3-channel, image-residual MIRNetV2."""
+    params = {"inp_channels": 3, "out_channels": 3, "n_feat": 16, "chan_factor": 1.5, "n_RRG": 4,
+              "n_MRB": 1, "height": 3, "width": 2, "bias": False, "scale": 1, "task": task}
+    net, plain = build_arch({"name": "MIRNetV2", **params}), build_arch({"name": "MIRNetV2", **{**params, "task": None}})
+    plain.set_state_dict(net.state_dict())
+    x = paddle.rand([1, 3, 8, 12])
+    np.testing.assert_array_equal(net(x).numpy(), plain(x).numpy())
+
+
 def test_widths_that_do_not_fit_together_are_rejected():
     with pytest.raises(ValueError, match="n_feat=17"):
         MIRNetV2(n_feat=17, n_MRB=1)

@@ -42,11 +42,19 @@ MIRNETV2_TASKS = {
 DEFOCUS_TASK = "defocus_deblurring"
 
 
+# Task names the official demo.py passes to the network; like the released tasks other than
+# defocus they leave it a plain 3-channel, image-residual network. Accepted so that the official
+# parameter dicts build unchanged.
+OFFICIAL_DEMO_TASKS = ("super_resolution", "contrast_enhancement", "lowlight_enhancement")
+
+
 def check_task(task):
-    """Return ``task`` if it is None or a released one; otherwise raise a ConfigError."""
-    if task is not None and task not in MIRNETV2_TASKS:
+    """Return ``task`` if it is None, a released one or an official demo name; otherwise raise
+    a ConfigError (a misspelt 'defocus_deblurring' must not silently build a 3-channel net)."""
+    if task is not None and task not in MIRNETV2_TASKS and task not in OFFICIAL_DEMO_TASKS:
         raise ConfigError(
-            f"unknown MIRNetV2 task {task!r}; choose one of {', '.join(MIRNETV2_TASKS)}")
+            f"unknown MIRNetV2 task {task!r}; choose one of {', '.join(MIRNETV2_TASKS)} "
+            f"(the official demo's {', '.join(OFFICIAL_DEMO_TASKS)} are accepted too)")
     return task
 
 
@@ -171,7 +179,7 @@ class MIRNetV2(nn.Layer):
         super().__init__()
         self.task = check_task(task)
         if inp_channels is None:
-            inp_channels = MIRNETV2_TASKS[task]["kwargs"]["inp_channels"] if task else 3
+            inp_channels = 6 if task == DEFOCUS_TASK else 3
         self.inp_channels = inp_channels
         self.config = {"inp_channels": inp_channels, "out_channels": out_channels,
                        "n_feat": n_feat, "chan_factor": chan_factor, "n_MRB": n_MRB,

@@ -16,7 +16,7 @@ def built(section, builder, cfg):
         return builder(cfg)
     except ConfigError as exc:
         raise ConfigError(f"{section}: {exc}") from None
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:  # a constructor refusing its arguments
         raise ConfigError(f"{section}: {exc.args[0] if exc.args else exc}") from None
 
 
@@ -39,9 +39,7 @@ def loss(cfg):
 def optimizer(cfg, parameters):
     """Adam (L2 weight decay added to the gradient, as torch.optim.Adam) or AdamW (decoupled)."""
     opt = cfg["train"]["optimizer"]
-    betas = opt["betas"]
-    if len(betas) != 2:
-        raise ConfigError(f"train.optimizer.betas must hold two numbers, got {betas}")
+    betas = opt["betas"]  # two numbers in [0, 1]: checked with the config (schema.py)
     clip = cfg["train"]["grad_clip_norm"]
     common = {
         "learning_rate": opt["lr"],

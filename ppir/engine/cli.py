@@ -9,7 +9,7 @@ import sys
 
 import paddle
 
-from ..errors import PpirError
+from ..errors import ConfigError, PpirError
 from ..utils.device import is_gpu
 from .config import load_config
 from .runner import evaluate, train
@@ -58,6 +58,15 @@ def _yaml_scalar(value):
 
 def run(args):
     cfg = load_config(args.config_file, list(args.opt) + flag_overrides(args))
+    try:
+        return _run_loaded(args, cfg)
+    except ConfigError as exc:  # found while building a part: say which config it came from
+        if args.config_file in str(exc):
+            raise
+        raise ConfigError(f"{args.config_file} (or its _base_ files / -o): {exc}") from None
+
+
+def _run_loaded(args, cfg):
     if args.evaluate_only:
         if args.resume:
             raise PpirError("--resume continues training; with --evaluate-only give the weights with --load")

@@ -189,6 +189,34 @@ def _check_field(value, field, source, dotted):
         raise ConfigError(f"{source}: '{dotted}' must be {what}, got {value!r}")
     if field.choices and value not in field.choices:
         raise ConfigError(f"{source}: '{dotted}' must be one of {', '.join(field.choices)}; got {value!r}")
+    if kind is list:
+        _check_list(value, field, source, dotted)
+    else:
+        _check_bounds(value, field, source, dotted, "")
+
+
+def _check_list(values, field, source, dotted):
+    if field.length is not None and len(values) != field.length:
+        raise ConfigError(f"{source}: '{dotted}' must have {field.length} items, got {values!r}")
+    if field.items is None:
+        return
+    what = _KIND_NAMES[field.items]
+    for value in values:
+        ok = isinstance(value, field.items) and not isinstance(value, bool)
+        if field.items is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if not ok:
+            raise ConfigError(f"{source}: '{dotted}' must be a list of {what.split(' ', 1)[1]}s, got {values!r}")
+        _check_bounds(value, field, source, dotted, "items of ")
+
+
+def _check_bounds(value, field, source, dotted, what):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return
+    if field.minimum is not None and value < field.minimum:
+        raise ConfigError(f"{source}: {what}'{dotted}' must be >= {field.minimum}, got {value!r}")
+    if field.maximum is not None and value > field.maximum:
+        raise ConfigError(f"{source}: {what}'{dotted}' must be <= {field.maximum}, got {value!r}")
 
 
 def _unknown(source, dotted, key, spec):

@@ -9,15 +9,25 @@ and a wrong one is reported when that part is built.
 
 
 class Field:
-    """One config value: ``kind`` is int, float, bool, str or list; ``None`` is allowed if ``nullable``."""
+    """One config value: ``kind`` is int, float, bool, str or list; ``None`` is allowed if ``nullable``.
 
-    def __init__(self, kind, default, nullable=False, choices=None, doc="", kind_name=None):
+    Numbers may have a ``minimum``/``maximum`` (inclusive); lists may say the kind of their
+    ``items`` and their ``length``. A value outside them is a config error naming the key, not a
+    crash (or an endless loop) deep inside training.
+    """
+
+    def __init__(self, kind, default, nullable=False, choices=None, doc="", kind_name=None,
+                 minimum=None, maximum=None, items=None, length=None):
         self.kind = kind
         self.kind_name = kind_name
         self.default = default
         self.nullable = nullable or default is None
         self.choices = choices
         self.doc = doc
+        self.minimum = minimum
+        self.maximum = maximum
+        self.items = items
+        self.length = length
 
 
 class Free:
@@ -42,56 +52,56 @@ EVAL_SET = {
         (str, list, dict), None, kind_name="a protocol name, a list of metric configs or a mapping",
         doc="metric protocol of ppir.metrics: a preset name (gopro, sidd_val, rain, ...) or metric configs",
     ),
-    "max_images": Field(int, None, doc="score only the first N images (a quick look, not the benchmark)"),
+    "max_images": Field(int, None, minimum=1, doc="score only the first N images (a quick look, not the benchmark)"),
     "submission": Field(str, None, choices=("sidd", "dnd"), doc="also write the benchmark's .mat result files"),
 }
 
 SCHEMA = {
     "name": Field(str, None, doc="run name; default: the config file's name without .yaml"),
     "output_dir": Field(str, "output", doc="runs go to <output_dir>/<name>/"),
-    "seed": Field(int, 1234, doc="seeds Python, NumPy, Paddle and the data order"),
+    "seed": Field(int, 1234, minimum=0, doc="seeds Python, NumPy, Paddle and the data order"),
     "device": Field(str, None, doc="'cpu', 'gpu' or 'gpu:N'; default: the GPU when there is one"),
     "arch": Free(doc="network config for ppir.archs.build_arch: {name: MPRNet, task: ..., **overrides}"),
     "train": {
         "dataset": Free(doc="training dataset config for ppir.data.build_dataset"),
-        "batch_size": Field(int, 16, doc="global batch over all processes (split evenly per rank)"),
-        "num_workers": Field(int, 0, doc="DataLoader worker processes per rank"),
-        "total_iters": Field(int, 1000, doc="optimizer steps"),
+        "batch_size": Field(int, 16, minimum=1, doc="global batch over all processes (split evenly per rank)"),
+        "num_workers": Field(int, 0, minimum=0, doc="DataLoader worker processes per rank"),
+        "total_iters": Field(int, 1000, minimum=1, doc="optimizer steps"),
         "loss": Free(doc="loss config for ppir.losses.build_loss"),
         "optimizer": {
             "name": Field(str, "Adam", choices=("Adam", "AdamW")),
-            "lr": Field(float, 2e-4, doc="base learning rate (the schedule scales it)"),
-            "betas": Field(list, [0.9, 0.999]),
-            "eps": Field(float, 1e-8),
-            "weight_decay": Field(float, 0.0, doc="Adam: L2 added to the gradient; AdamW: decoupled"),
+            "lr": Field(float, 2e-4, minimum=0.0, doc="base learning rate (the schedule scales it)"),
+            "betas": Field(list, [0.9, 0.999], items=float, length=2, minimum=0.0, maximum=1.0),
+            "eps": Field(float, 1e-8, minimum=0.0),
+            "weight_decay": Field(float, 0.0, minimum=0.0, doc="Adam: L2 added to the gradient; AdamW: decoupled"),
         },
         "lr_schedule": Free(
             default={"name": "constant"},
             doc="ppir.engine.schedulers: constant | warmup_cosine | cyclic_cosine, with its arguments",
         ),
-        "grad_clip_norm": Field(float, None, doc="clip the global gradient norm to this value"),
-        "ema_decay": Field(float, None, doc="keep an exponential moving average of the weights"),
+        "grad_clip_norm": Field(float, None, minimum=0.0, doc="clip the global gradient norm to this value"),
+        "ema_decay": Field(float, None, minimum=0.0, maximum=1.0, doc="keep an exponential moving average of the weights"),
         "amp": Field(bool, False, doc="automatic mixed precision (GPU)"),
         "amp_level": Field(str, "O1", choices=("O1", "O2")),
         "mixup": {
-            "start_iter": Field(int, None, doc="apply MixUp from this iteration on; null: never"),
+            "start_iter": Field(int, None, minimum=0, doc="apply MixUp from this iteration on; null: never"),
             "preset": Field(str, None, choices=("mprnet", "mirnetv2"), doc="ppir.data.mixup preset"),
-            "beta": Field(float, None, doc="Beta(beta, beta) mixing weights (overrides the preset)"),
+            "beta": Field(float, None, minimum=0.0, doc="Beta(beta, beta) mixing weights (overrides the preset)"),
             "per_sample": Field(bool, None, doc="one weight per sample (MPRNet) or per batch (MIRNetV2)"),
-            "prob": Field(float, None, doc="probability that a batch is mixed"),
+            "prob": Field(float, None, minimum=0.0, maximum=1.0, doc="probability that a batch is mixed"),
         },
         "progressive": {
-            "iters": Field(list, [], doc="iterations spent in each stage (cumulative boundaries)"),
-            "patch_sizes": Field(list, [], doc="training patch size per stage"),
-            "batch_sizes": Field(list, [], doc="global batch size per stage (<= train.batch_size)"),
+            "iters": Field(list, [], items=int, minimum=1, doc="iterations spent in each stage (cumulative boundaries)"),
+            "patch_sizes": Field(list, [], items=int, minimum=1, doc="training patch size per stage"),
+            "batch_sizes": Field(list, [], items=int, minimum=1, doc="global batch size per stage (<= train.batch_size)"),
         },
     },
     "val": {
-        "interval": Field(int, 0, doc="validate every N iterations (0: only at the end)"),
+        "interval": Field(int, 0, minimum=0, doc="validate every N iterations (0: only at the end)"),
         "datasets": MapOf(EVAL_SET, doc="validation sets by name"),
         "best_metric": Field(str, None, doc="'<set>/<metric>' whose best value keeps weights/best"),
         "best_mode": Field(str, "max", choices=("max", "min")),
-        "save_images": Field(int, 2, doc="restored samples saved per set at each validation"),
+        "save_images": Field(int, 2, minimum=0, doc="restored samples saved per set at each validation"),
         "score_input": Field(bool, False, doc="also score the unrestored inputs once, for comparison"),
     },
     "test": {
@@ -99,11 +109,11 @@ SCHEMA = {
         "save_images": Field(bool, False, doc="write every restored image (also --save-images)"),
     },
     "checkpoint": {
-        "interval": Field(int, 1000, doc="write a resumable checkpoint every N iterations"),
-        "keep_last": Field(int, 3, doc="how many checkpoints to keep"),
+        "interval": Field(int, 1000, minimum=0, doc="write a resumable checkpoint every N iterations (0: only at the end)"),
+        "keep_last": Field(int, 3, minimum=1, doc="how many checkpoints to keep"),
     },
     "log": {
-        "interval": Field(int, 20, doc="iterations between train.log lines"),
+        "interval": Field(int, 20, minimum=1, doc="iterations between train.log lines"),
         "enable_visualdl": Field(bool, False, doc="write VisualDL scalars and images"),
         "progress_bar": Field(bool, True, doc="tqdm bar on the terminal"),
     },

@@ -42,6 +42,16 @@ class TrainingDiverged(PpirError):
     """The loss became NaN or infinite."""
 
 
+def check_best_metric(key, val_sets):
+    """``val.best_metric`` must name a score validation will produce: checked before training,
+    so a typo is not found only at the first validation, after that work is done."""
+    if not key:
+        return
+    known = [f"{s.name}/{label}" for s in val_sets if s.protocol is not None for label in s.evaluator().labels]
+    if key not in known:
+        raise ConfigError(f"val.best_metric {key!r} is not among the validation scores {known}")
+
+
 class Trainer:
     def __init__(self, cfg, run_dir, device="cpu"):
         self.cfg = cfg
@@ -60,6 +70,7 @@ class Trainer:
         self.ema = EMA(self.net, train["ema_decay"]) if train["ema_decay"] else None
         self.train_set = builders.training_set(cfg)
         self.val_sets = build_eval_sets(cfg["val"]["datasets"], "val.datasets")
+        check_best_metric(cfg["val"]["best_metric"], self.val_sets)
         self.progressive = _progressive(train, world_size())
         self.checkpoints = CheckpointFolder(os.path.join(run_dir, "checkpoints"), cfg["checkpoint"]["keep_last"])
         self.total_iters = train["total_iters"]
@@ -92,7 +103,7 @@ class Trainer:
 
     def resume(self, path):
         state = read_checkpoint(path)
-        load_weights(self.net, state["model"])
+        load_weights(self.net, state["model"], source=f"checkpoint {path}")
         if self.ema is not None and state.get("ema"):
             self.ema.set_state_dict(state["ema"])
         self.optimizer.set_state_dict(optimizer_state_from_portable(state["optimizer"], self.net))

@@ -2,6 +2,7 @@
 import paddle
 
 from ..errors import PpirError
+from .cpu import tune_cpu_runtime
 
 
 def gpu_available():
@@ -21,6 +22,8 @@ def select_device(device=None):
     if not (device == "cpu" or device.startswith("gpu")):
         raise PpirError(f"unknown device {device!r}; use 'cpu', 'gpu' or 'gpu:N'")
     paddle.set_device(device)
+    if device == "cpu":
+        tune_cpu_runtime()
     return device
 
 

@@ -2,7 +2,7 @@
 ``benchmarks/bench_predictor.py``). On a GPU it uses the CUDA provider when the installed
 onnxruntime has one (``onnxruntime-gpu``), else the CPU."""
 from ...utils.device import is_gpu
-from .paddle_inference import cpu_threads
+from ...utils.cpu import math_threads
 
 
 class OnnxRuntimeBackend:
@@ -13,7 +13,7 @@ class OnnxRuntimeBackend:
 
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = cpu_threads()
+        options.intra_op_num_threads = math_threads()
         options.log_severity_level = 3  # errors only
         providers = ["CPUExecutionProvider"]
         if is_gpu(device) and "CUDAExecutionProvider" in ort.get_available_providers():

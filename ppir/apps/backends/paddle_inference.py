@@ -15,6 +15,7 @@ without a GPU; ``build_config`` applies them to a real ``paddle.inference.Config
 import os
 
 from ...errors import PpirError
+from ...utils.cpu import math_threads
 from ...utils.device import is_gpu
 
 FP16_TOLERANCE = 2e-2
@@ -23,13 +24,6 @@ ONEDNN_SHAPE_CACHE = 8  # shapes kept compiled; tiles repeat one shape, whole im
 # TensorRT dynamic shape range (min, max, optimal) for H and W; outside it TensorRT rebuilds.
 TRT_SHAPES = (32, 2048, 512)
 TRT_WORKSPACE = 1 << 30
-
-
-def cpu_threads():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def config_steps(device, in_channels, fp16=False, tensorrt=False, cache_dir=None):
@@ -42,7 +36,7 @@ def config_steps(device, in_channels, fp16=False, tensorrt=False, cache_dir=None
             ("disable_gpu", ()),
             ("enable_mkldnn", ()),
             ("set_mkldnn_cache_capacity", (ONEDNN_SHAPE_CACHE,)),
-            ("set_cpu_math_library_num_threads", (cpu_threads(),)),
+            ("set_cpu_math_library_num_threads", (math_threads(),)),
         ]
     index = int(str(device).partition(":")[2] or 0)
     precision = "Half" if fp16 else "Float32"

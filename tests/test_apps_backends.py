@@ -5,6 +5,7 @@ import logging
 import os
 
 import numpy as np
+import onnx
 import paddle
 import pytest
 from skimage import data
@@ -65,6 +66,9 @@ def test_auto_picks_onnxruntime_on_cpu(weights, caplog):
     assert p.backend.name == "onnxruntime"
     assert p.backend.description.startswith("onnxruntime")
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    # the shared PReLU reaches ONNX Runtime as LeakyRelu, which it fuses into the convs before it
+    ops = {node.op_type for node in onnx.load(p.exports.onnx_model()).graph.node}
+    assert "LeakyRelu" in ops and "PRelu" not in ops
 
 
 def test_exports_are_cached_per_weights(weights, tmp_path):

@@ -5,6 +5,7 @@ import importlib.util
 import os
 
 import numpy as np
+import onnx
 import paddle
 import pytest
 from skimage import data
@@ -142,3 +143,6 @@ def test_mirnetv2_backends_match_dygraph(defocus_weights, backend):
     assert fast.backend.name == backend
     x = np.ascontiguousarray(reference.prepare(pair)[0].transpose(2, 0, 1)[None])
     assert np.max(np.abs(fast._restore_tiled(x) - reference._restore_tiled(x))) <= 1e-4
+    if backend == "onnxruntime":  # LeakyReLU's export form max(x, 0.2x) is a LeakyRelu again
+        ops = {node.op_type for node in onnx.load(fast.exports.onnx_model()).graph.node}
+        assert "LeakyRelu" in ops and "Max" not in ops

@@ -30,7 +30,7 @@ from .dygraph import final_output
 from .worker import run_worker
 
 # Bump when the exported graph changes for the same network and weights (e.g. a new input spec).
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2  # 2: activations rewritten for fusion (onnx_rewrite.py)
 ONNX_OPSET = 13
 MODEL_STEM = "model"
 
@@ -117,11 +117,18 @@ def export_onnx(model_file, params_file, onnx_path, opset=ONNX_OPSET):
     """Convert a saved static graph to ONNX (needs ``paddle2onnx``); written atomically.
     paddle2onnx aborts the process on graphs it cannot convert: callers that must survive that
     use ``ExportCache.onnx_model``, which runs this in a child process."""
+    import onnx
     import paddle2onnx
+
+    from .onnx_rewrite import fuse_leaky_activations
 
     tmp = f"{onnx_path}.{os.getpid()}.tmp"
     try:
         paddle2onnx.export(model_file, params_file, tmp, opset_version=int(opset), enable_onnx_checker=True)
+        model = onnx.load(tmp)
+        fuse_leaky_activations(model)
+        onnx.checker.check_model(model)
+        onnx.save(model, tmp)
         os.replace(tmp, onnx_path)
     finally:
         if os.path.exists(tmp):

@@ -30,6 +30,8 @@ def run_worker(*args):
     root = os.path.dirname(os.path.dirname(os.path.abspath(ppir.__file__)))
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    if ppir.REQUESTED_OMP_THREADS is None:  # Paddle's own OMP_NUM_THREADS=1, not the user's
+        env.pop("OMP_NUM_THREADS", None)
     # -c rather than -m: this module is already imported by its package, which -m warns about
     command = [sys.executable, "-c", "import sys; from ppir.apps.backends.worker import main; main(sys.argv[1:])",
                *map(str, args)]

@@ -200,3 +200,16 @@ def test_dnd_writer_writes_each_image_when_complete_and_names_gaps(tmp_path):
         writer.close()
     with pytest.raises(DatasetError, match="images have 3 crops"):
         writer.add("0003_04", crops["0001_01"])
+
+
+def test_sidd_submission_grid_catches_missing_trailing_blocks(tmp_path):
+    named = {f"{i:04d}_{b:02d}": np.zeros((SIZE, SIZE, 3)) for i in (1, 2) for b in (1, 2, 3)}
+    out = str(tmp_path / "Idenoised.mat")
+    with pytest.raises(DatasetError, match=r"missing 3 block\(s\): 0003_01, 0003_02, 0003_03$"):
+        write_sidd_submission(named, out, grid=(3, 3))
+    with pytest.raises(DatasetError, match=r"missing 2 block\(s\): 0001_04, 0002_04$"):
+        write_sidd_submission(named, out, grid=(2, 4))
+    with pytest.raises(DatasetError, match="beyond 1 images x 3 blocks"):
+        write_sidd_submission(named, out, grid=(1, 3))
+    assert not os.path.exists(out)
+    assert scipy.io.loadmat(write_sidd_submission(named, out, grid=(2, 3)))["Idenoised"].shape == (2, 3, SIZE, SIZE, 3)

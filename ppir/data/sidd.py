@@ -68,28 +68,37 @@ class SIDDValidation(Dataset):
         return item
 
 
-def write_sidd_submission(blocks, path):
+def write_sidd_submission(blocks, path, grid=None):
     """Write ``Idenoised.mat``: key 'Idenoised', float32 ``images x blocks x H x W x 3``, clipped
     to [0, 1], as the official test scripts write it and evaluate_SIDD.m reads it. (The SIDD
     benchmark server takes another file, its own kit's ``SubmitSrgb.mat``.)
 
     ``blocks`` is that 5-D array, or a mapping ``{'0001_01': HxWx3 array, ...}`` covering every
-    image and block (a gap is a ``DatasetError`` naming the missing blocks).
+    image and block (a gap is a ``DatasetError`` naming the missing blocks). Names only show gaps
+    before the last image and block present; ``grid=(images, blocks_per_image)``, the validation
+    set's own (``SIDDValidation.shape[:2]``), also catches missing trailing ones.
     """
     if isinstance(blocks, dict):
-        blocks = _stack_named_blocks(blocks)
+        blocks = _stack_named_blocks(blocks, grid)
     blocks = np.asarray(blocks, dtype=np.float32)
     if blocks.ndim != 5 or blocks.shape[-1] != 3:
         raise DatasetError(f"{path}: SIDD result must be images x blocks x H x W x 3, got {blocks.shape}")
     return save_mat(path, {SIDD_RESULT_KEY: np.clip(blocks, 0.0, 1.0)})
 
 
-def _stack_named_blocks(named):
+def _stack_named_blocks(named, grid=None):
     if not named:
         raise DatasetError("no SIDD blocks to write")
     grouped = group_blocks(named)
     images = max(grouped) + 1
     per_image = max(max(g) for g in grouped.values()) + 1
+    if grid is not None:
+        if images > grid[0] or per_image > grid[1]:
+            raise DatasetError(
+                f"SIDD result has blocks beyond {grid[0]} images x {grid[1]} blocks "
+                f"(last {block_name(images - 1, per_image - 1)})"
+            )
+        images, per_image = grid
     missing = [
         block_name(i, k) for i in range(images) for k in range(per_image) if k not in grouped.get(i, {})
     ]

@@ -103,7 +103,8 @@ def evaluate_sets(net, eval_sets, keep_samples=0, image_dir=None, submission_dir
 
 def _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result):
     evaluator = eval_set.evaluator()
-    submission = _SubmissionCollector(eval_set.entry.get("submission"), os.path.join(submission_dir, eval_set.name))
+    submission = _SubmissionCollector(eval_set.entry.get("submission"), os.path.join(submission_dir, eval_set.name),
+                                      eval_set.dataset)
     gather_images = bool(image_dir) or submission.active
     samples, written = [], set()
     for item in _loader(eval_set.dataset):
@@ -148,9 +149,11 @@ def collate_items(items):
 class _SubmissionCollector:
     """Routes restored images into a benchmark's result files (SIDD Idenoised.mat, DND per-image .mat)."""
 
-    def __init__(self, kind, out_dir):
+    def __init__(self, kind, out_dir, dataset=None):
         self.kind = kind
         self.out_dir = out_dir
+        # SIDD: the images x blocks the set holds, so a result missing trailing blocks is refused
+        self.grid = tuple(dataset.shape[:2]) if kind == "sidd" and hasattr(dataset, "shape") else None
         self.active = kind is not None
         self.blocks = {}
         self.dnd = DNDSubmissionWriter(out_dir) if kind == "dnd" and is_main() else None
@@ -164,6 +167,6 @@ class _SubmissionCollector:
     def close(self):
         """Write what is left; returns where the result went."""
         if self.kind == "sidd":
-            return write_sidd_submission(self.blocks, os.path.join(self.out_dir, "Idenoised.mat"))
+            return write_sidd_submission(self.blocks, os.path.join(self.out_dir, "Idenoised.mat"), self.grid)
         self.dnd.close()
         return self.out_dir

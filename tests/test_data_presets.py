@@ -141,6 +141,9 @@ def test_dpdd_indoor_outdoor_subsets_use_one_based_natural_order(tmp_path):
     np.save(tmp_path / "test" / "outdoor_labels.npy", np.array([0, 5]))
     with pytest.raises(DatasetError, match=r"outdoor_labels.npy: labels must be 1-based indices in 1..4, found 0..5"):
         build_dataset({"name": "DPDD", "root": root, "split": "test"})
+    # a damaged outdoor file does not stop indoor scoring
+    indoor = build_dataset({"name": "DPDD", "root": root, "split": "test", "subset": "indoor"})
+    assert indoor.names == ["img1", "img10"] and indoor.subsets == {"indoor": ["img1", "img10"]}
     os.remove(tmp_path / "test" / "outdoor_labels.npy")
     os.remove(tmp_path / "test" / "indoor_labels.npy")
     with pytest.raises(DatasetError, match="indoor_labels.npy: label file not found"):

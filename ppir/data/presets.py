@@ -151,7 +151,7 @@ class DPDD(BenchmarkDataset):
 
     ``DPDD/test/indoor_labels.npy`` and ``outdoor_labels.npy`` hold 1-based indices into the test
     images in natural name order; ``subset='indoor'|'outdoor'`` keeps only those, and
-    ``self.subsets`` maps each label file found to its image names.
+    ``self.subsets`` maps each label file found (only the chosen one with ``subset``) to its image names.
     """
 
     splits = {"train": "train", "val": "val", "test": "test"}
@@ -162,9 +162,11 @@ class DPDD(BenchmarkDataset):
         if subset is not None and subset not in self.subset_names:
             raise ConfigError(f"DPDD: subset must be one of {', '.join(self.subset_names)}; got {subset!r}")
         super().__init__(root, split, **options)
+        # Only the label file asked for is read: a damaged outdoor file must not stop indoor scoring.
+        wanted = self.subset_names if subset is None else (subset,)
         self.subsets = {
             name: [self.pairs[i][0] for i in self._label_indices(name)]
-            for name in self.subset_names
+            for name in wanted
             if os.path.exists(self._label_path(name))
         }
         if subset is not None:

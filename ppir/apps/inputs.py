@@ -8,17 +8,12 @@ Output names are ``<stem>.png``; when two inputs share a stem the later ones get
 """
 import glob
 import os
-import re
 
 from ..utils.image_io import is_image_file
+from ..utils.sorting import natural_key
 
 GLOB_CHARS = "*?["
 PAIR_FOLDERS = ("inputL", "inputR")  # the DPDD dataset layout
-
-
-def natural_key(path):
-    """Sort key with numbers compared as numbers: img2 before img10."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", str(path))]
 
 
 def images_in(folder):

@@ -11,13 +11,9 @@ import re
 
 from ..errors import DatasetError
 from ..utils.image_io import IMAGE_EXTENSIONS, is_image_file
+from ..utils.sorting import natural_key
 
 PREVIEW_COUNT = 5
-
-
-def natural_key(text):
-    """Sort key that orders digit runs by value: 'img2' < 'img10'."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 def preview(names, count=PREVIEW_COUNT):

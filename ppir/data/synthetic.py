@@ -16,9 +16,10 @@ from paddle.io import Dataset
 from ..errors import ConfigError, DatasetError
 from ..registry import DATASETS
 from ..utils.image_io import to_float
+from ..utils.sorting import natural_key
 from . import transforms as T
 from .degradations import Degrader
-from .files import list_images, natural_key, preview
+from .files import list_images, preview
 from .paired import check_phase, check_repeat, item_position, read_rgb
 from .random_source import RandomSource, seeded_state
 

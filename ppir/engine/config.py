@@ -177,14 +177,18 @@ def _check_value(value, spec, source, dotted):
 _KIND_NAMES = {int: "an integer", float: "a number", bool: "true or false", str: "a string", list: "a list"}
 
 
+def _is_kind(value, kind):
+    """YAML's true/false are bools only (Python counts them as ints); an integer is a number."""
+    if isinstance(value, bool):
+        return kind is bool
+    return isinstance(value, kind) or (kind is float and isinstance(value, int))
+
+
 def _check_field(value, field, source, dotted):
     if value is None and field.nullable:
         return
     kind = field.kind
-    ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        ok = True
-    if not ok:
+    if not _is_kind(value, kind):
         what = field.kind_name or _KIND_NAMES[kind]
         raise ConfigError(f"{source}: '{dotted}' must be {what}, got {value!r}")
     if field.choices and value not in field.choices:
@@ -202,10 +206,7 @@ def _check_list(values, field, source, dotted):
         return
     what = _KIND_NAMES[field.items]
     for value in values:
-        ok = isinstance(value, field.items) and not isinstance(value, bool)
-        if field.items is float and isinstance(value, int) and not isinstance(value, bool):
-            ok = True
-        if not ok:
+        if not _is_kind(value, field.items):
             raise ConfigError(f"{source}: '{dotted}' must be a list of {what.split(' ', 1)[1]}s, got {values!r}")
         _check_bounds(value, field, source, dotted, "items of ")
 

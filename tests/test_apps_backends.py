@@ -15,17 +15,11 @@ from ppir.apps.backends import BACKENDS, ExportCache
 from ppir.apps.backends.paddle_inference import build_config, config_steps
 from ppir.apps.backends.worker import WorkerFailed, run_worker
 from ppir.errors import PpirError
-from test_apps_fixtures import add_noise, trained_denoiser_weights
+from test_apps_fixtures import add_noise, module_home, trained_denoiser_weights  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("module_home")  # a private weights cache
 
 INSTALLED = ["dygraph", "paddle-inference"] + (["onnxruntime"] if importlib.util.find_spec("onnxruntime") else [])
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_home(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PPIR_HOME", str(tmp_path_factory.mktemp("ppir_home")))
-        mp.delenv("PPIR_WEIGHTS_MIRROR", raising=False)
-        yield
 
 
 @pytest.fixture(scope="module")

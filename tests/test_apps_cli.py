@@ -34,7 +34,7 @@ from ppir.apps.backends import ExportCache
 from ppir.apps.exporting import load_any_network
 from ppir.archs import build_arch
 from ppir.utils.image_io import read_image, write_image
-from test_apps_fixtures import TINY_MPRNET, LocalFileServer, add_noise
+from test_apps_fixtures import TINY_MPRNET, LocalFileServer, add_noise, module_home  # noqa: F401 (fixture)
 from test_apps_mirnetv2 import TINY_DEFOCUS
 from test_apps_predictor import psnr
 
@@ -101,14 +101,8 @@ class Cli:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
-    """PPIR_HOME for this module (and so for every tool it starts); no mirror, no debug."""
-    folder = tmp_path_factory.mktemp("ppir_home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PPIR_HOME", str(folder))
-        mp.delenv("PPIR_WEIGHTS_MIRROR", raising=False)
-        mp.delenv("PPIR_DEBUG", raising=False)
-        yield folder
+def home(module_home):
+    return module_home
 
 
 @pytest.fixture(scope="module")

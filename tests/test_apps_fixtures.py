@@ -1,5 +1,6 @@
 """Shared helpers for the apps/download tests (no tests here): a real HTTP server on 127.0.0.1,
-and a briefly trained tiny MPRNet denoiser (``trained_denoiser_weights``).
+a briefly trained tiny MPRNet denoiser (``trained_denoiser_weights``) and a private weights cache
+per test module (the ``module_home`` fixture).
 
 ``LocalFileServer`` serves byte strings registered per path and counts the requests it gets.
 Modes per path: 'ok' (whole body), 'short' (announces the full Content-Length, sends half, closes:
@@ -10,6 +11,19 @@ import http.server
 import os
 import threading
 from collections import Counter
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def module_home(tmp_path_factory):
+    """A fresh PPIR_HOME for the module (and every tool it starts); no mirror, no debug."""
+    folder = tmp_path_factory.mktemp("ppir_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PPIR_HOME", str(folder))
+        mp.delenv("PPIR_WEIGHTS_MIRROR", raising=False)
+        mp.delenv("PPIR_DEBUG", raising=False)
+        yield folder
 
 
 class LocalFileServer:

@@ -14,18 +14,12 @@ from ppir.apps import MIRNetV2Predictor, MPRPredictor
 from ppir.archs import build_arch
 from ppir.errors import ConfigError
 from ppir.utils.image_io import read_image, write_image
-from test_apps_fixtures import LocalFileServer
+from test_apps_fixtures import LocalFileServer, module_home  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.usefixtures("module_home")  # a private weights cache
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
 TINY_DEFOCUS = {"name": "MIRNetV2", "task": "defocus_deblurring", "n_feat": 16, "n_MRB": 1}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_home(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PPIR_HOME", str(tmp_path_factory.mktemp("ppir_home")))
-        mp.delenv("PPIR_WEIGHTS_MIRROR", raising=False)
-        yield
 
 
 def fixture(name):

@@ -7,7 +7,7 @@ import pytest
 from ppir.apps import inputs
 from ppir.apps.ensemble import dihedral, inverse_dihedral, self_ensemble
 from ppir.apps.memory import host_available_bytes, tile_for_budget
-from ppir.apps.padding import crop, pad_to_multiple, padded_size
+from ppir.utils.padding import crop, pad_to_multiple, padded_size
 from ppir.apps.photo import join_photo, split_photo
 from ppir.apps.tiling import run_tiled, tile_starts, window_1d
 from ppir.errors import ImageReadError

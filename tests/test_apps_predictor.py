@@ -7,7 +7,7 @@ from PIL import Image
 from skimage import data
 
 from ppir.apps import MPRPredictor
-from ppir.apps.padding import pad_to_multiple
+from ppir.utils.padding import pad_to_multiple
 from ppir.errors import ConfigError, WeightsError
 from ppir.utils.download import DownloadError
 from ppir.utils.image_io import read_image, write_image

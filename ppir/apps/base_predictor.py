@@ -27,7 +27,7 @@ from .backends.export import network_in_channels
 from .backends.selection import one_line
 from .ensemble import self_ensemble
 from .memory import max_pixels_per_pass, tile_for_budget
-from .padding import crop, pad_to_multiple
+from ..utils.padding import crop, pad_to_multiple
 from .photo import join_photo, split_photo
 from .tiling import run_tiled
 
@@ -195,6 +195,15 @@ class BasePredictor:
                 f"tile {tile!r} (rounded down to a multiple of {m}) must be larger than tile_overlap {overlap}"
             )
         return tile, overlap
+
+
+def numbered_children(state, prefix):
+    """How many numbered sub-modules ``prefix0.``, ``prefix1.``, ... a state dict holds."""
+    return len({key[len(prefix):].split(".")[0] for key in state if key.startswith(prefix)})
+
+
+def has_bias(state):
+    return any(key.endswith(".bias") for key in state)
 
 
 def describe_failure(source, err):

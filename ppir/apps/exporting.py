@@ -27,10 +27,11 @@ def load_any_network(arch, task=None, weight_path=None):
         if family is not None:
             raise ConfigError(f"--task or --weight_path is needed for {arch}: tasks {', '.join(family.tasks)}")
         raise ConfigError(f"--weight_path is needed for {arch}: ppir knows no released weights for it")
-    widths = family.arch_from_weights(read_state_dict(weight_path)) if family is not None else {}
+    state = read_state_dict(weight_path)
+    widths = family.arch_from_weights(state) if family is not None else {}
     arch_cfg = {"name": arch, **({"task": task} if task else {}), **widths}
     net = build_arch(arch_cfg)
-    load_weights(net, weight_path)  # read again rather than from the dict: errors then name the file
+    load_weights(net, state, source=weight_path)
     net.eval()
     return net, arch_cfg
 

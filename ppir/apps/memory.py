@@ -10,7 +10,7 @@ may share the machine, hence half of what is free, not all of it.
 import os
 
 from ..utils.device import is_gpu
-from .padding import padded_size
+from ..utils.padding import padded_size
 
 BUDGET_FRACTION = 0.5
 

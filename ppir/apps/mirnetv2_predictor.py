@@ -21,7 +21,7 @@ from ..archs.mirnet_v2 import DEFOCUS_TASK, MIRNETV2_RELEASE_URL, MIRNETV2_TASKS
 from ..errors import ConfigError, ImageReadError
 from ..utils.image_io import read_image
 from . import inputs
-from .base_predictor import BasePredictor, TaskSpec
+from .base_predictor import BasePredictor, TaskSpec, has_bias, numbered_children
 from .photo import split_photo
 
 # Peak memory of one forward pass per input pixel (bytes), measured with
@@ -72,12 +72,11 @@ class MIRNetV2Predictor(BasePredictor):
             mid = state["body.0.body.0.dau_mid.body.0.weight"].shape[0]
         except (KeyError, AttributeError, IndexError):
             return {}  # not MIRNetV2-shaped: loading will say what does not match
-        prefix = "body.0.body."
-        blocks = {key[len(prefix):].split(".")[0] for key in state if key.startswith(prefix)}
         return {
             "inp_channels": int(inp_channels), "out_channels": int(out_channels), "n_feat": int(n_feat),
-            "chan_factor": float(mid) / float(n_feat), "n_MRB": len(blocks) - 1,
-            "bias": any(key.endswith(".bias") for key in state),
+            "chan_factor": float(mid) / float(n_feat),
+            "n_MRB": numbered_children(state, "body.0.body.") - 1,  # an RRG is n_MRB MRBs and a conv
+            "bias": has_bias(state),
         }
 
     # ----- inputs ---------------------------------------------------------------------------

@@ -6,7 +6,7 @@ PaddleGAN ``.pdparams``, ppir weights or checkpoints), including networks traine
 widths: the widths are read from the weights' shapes.
 """
 from ..archs.mprnet import MPRNET_TASKS
-from .base_predictor import BasePredictor, TaskSpec
+from .base_predictor import BasePredictor, TaskSpec, has_bias, numbered_children
 
 PADDLEGAN_MODELS = "https://paddlegan.bj.bcebos.com/models/"
 
@@ -48,11 +48,9 @@ class MPRPredictor(BasePredictor):
             out_c = state["tail.weight"].shape[0]
         except (KeyError, AttributeError, IndexError):
             return {}  # not MPRNet-shaped: loading will say what does not match
-        prefix = "stage3_orsnet.orb1.body."
-        blocks = {key[len(prefix):].split(".")[0] for key in state if key.startswith(prefix)}
         return {
             "in_c": int(in_c), "out_c": int(out_c), "n_feat": int(n_feat), "kernel_size": int(kernel_size),
             "scale_unetfeats": int(level2 - n_feat), "scale_orsnetfeats": int(orsnet - n_feat),
-            "num_cab": len(blocks) - 1, "reduction": int(n_feat // squeezed),
-            "bias": any(key.endswith(".bias") for key in state),
+            "num_cab": numbered_children(state, "stage3_orsnet.orb1.body.") - 1,  # num_cab CABs + a conv
+            "reduction": int(n_feat // squeezed), "bias": has_bias(state),
         }

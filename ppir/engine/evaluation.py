@@ -12,7 +12,6 @@ import re
 
 import numpy as np
 import paddle
-import paddle.nn.functional as F
 from paddle.io import DataLoader, DistributedBatchSampler, Subset
 
 from ..data.dnd import DNDSubmissionWriter
@@ -21,6 +20,7 @@ from ..errors import ConfigError
 from ..metrics import Evaluator
 from ..metrics.distributed import gather_from_all_ranks
 from ..utils.image_io import from_float, write_image
+from ..utils.padding import crop, pad_to_multiple
 from . import builders
 from .distributed import is_main, rank, world_size
 
@@ -47,23 +47,15 @@ def build_eval_sets(datasets_cfg, section):
     return [EvalSet(name, entry, section) for name, entry in (datasets_cfg or {}).items()]
 
 
-def pad_to_multiple(x, multiple):
-    """Reflect-pad NCHW ``x`` on the bottom/right so H and W divide by ``multiple``."""
-    h, w = x.shape[-2:]
-    pad_h, pad_w = (-h) % multiple, (-w) % multiple
-    if pad_h or pad_w:
-        x = F.pad(x, [0, pad_w, 0, pad_h], mode="reflect", data_format="NCHW")
-    return x
-
-
 @paddle.no_grad()
 def restore(net, lq):
-    """The network's final output for NCHW ``lq`` of any size, clipped to [0, 1]."""
-    h, w = lq.shape[-2:]
-    out = net(pad_to_multiple(lq, getattr(net, "size_multiple", 1)))
+    """The network's final output for NCHW ``lq`` (array or tensor) of any size, clipped to [0, 1]."""
+    lq = lq.numpy() if isinstance(lq, paddle.Tensor) else np.asarray(lq)
+    padded, size = pad_to_multiple(lq, getattr(net, "size_multiple", 1))
+    out = net(paddle.to_tensor(padded))
     if isinstance(out, (list, tuple)):
         out = out[0]  # MPRNet: [final, stage2, stage1]
-    return paddle.clip(out[:, :, :h, :w], 0.0, 1.0)
+    return paddle.clip(crop(out, size), 0.0, 1.0)
 
 
 def to_hwc(tensor):

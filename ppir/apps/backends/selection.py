@@ -24,7 +24,7 @@ from .worker import WorkerFailed, run_worker
 log = logging.getLogger("ppir.apps")
 
 DEFAULT_TOLERANCE = 1e-4
-BACKENDS = ("dygraph", "paddle-inference", "onnxruntime")
+BACKENDS = ("dygraph",) + EXPORTED_BACKENDS
 AUTO_ORDER = {
     "cpu": ("onnxruntime", "paddle-inference", "dygraph"),
     "gpu": ("paddle-inference", "onnxruntime", "dygraph"),
@@ -78,10 +78,9 @@ def build_backend(name, net, exports, device, fp16=False, tensorrt=False, probe=
     """Construct backend ``name`` and check it against dygraph on ``probe``. ``exports`` is the
     network's ``ExportCache``. An exported backend first proves, once per exported model and
     device, in a child process, that it runs and agrees (a native crash only fails that check)."""
+    _check_name(name)
     if name == "dygraph":
         return DygraphBackend(net)
-    if name not in EXPORTED_BACKENDS:
-        raise PpirError(f"unknown backend {name!r}; choose 'auto' or one of {', '.join(BACKENDS)}")
     if (fp16 or tensorrt) and name != "paddle-inference":
         raise PpirError("fp16 and tensorrt are options of the paddle-inference backend")
     if name == "onnxruntime":
@@ -113,6 +112,11 @@ def _check_in_child(name, exports, device, fp16, tensorrt, probe, tolerance):
         f.write(f"max abs difference from dygraph on the probe: {diff:.3g}\n")
 
 
+def _check_name(name):
+    if name not in BACKENDS:
+        raise PpirError(f"unknown backend {name!r}; choose 'auto' or one of {', '.join(BACKENDS)}")
+
+
 def _require(module, hint):
     try:
         __import__(module)
@@ -129,8 +133,8 @@ def one_line(err):
 
 def select_backend(requested, net, exports, device, fp16=False, tensorrt=False):
     """The backend to run: ``requested`` ('auto' or a name in ``BACKENDS``), verified."""
-    if requested != "auto" and requested not in BACKENDS:
-        raise PpirError(f"unknown backend {requested!r}; choose 'auto' or one of {', '.join(BACKENDS)}")
+    if requested != "auto":
+        _check_name(requested)
     if requested == "dygraph":
         return DygraphBackend(net)
     candidates = AUTO_ORDER["gpu" if is_gpu(device) else "cpu"] if requested == "auto" else (requested,)

@@ -1,4 +1,5 @@
-"""Padding an NCHW batch up to the size a network accepts, and cropping the result back.
+"""Padding an NCHW batch up to the size a network accepts, and cropping the result back (used by
+the predictors and by evaluation in training).
 
 Like the official demos, the pad goes on the bottom and right only, mirrored (reflect) so the
 network sees image-like content rather than a hard edge. ``numpy.pad`` reflects repeatedly when

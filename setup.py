@@ -15,10 +15,12 @@ def paddle_requirement(line):
     return line
 
 
+TEST_ONLY = ("pytest", "selenium")  # the tests' own tools (extras_require["test"])
+
 requirements = [
     paddle_requirement(line.strip()) if line.startswith("paddlepaddle") else line.strip()
     for line in (here / "requirements.txt").read_text().splitlines()
-    if line.strip() and not line.startswith("#") and not line.startswith("pytest")
+    if line.strip() and not line.startswith("#") and not line.startswith(TEST_ONLY)
 ]
 
 setup(
@@ -30,6 +32,6 @@ setup(
     packages=find_packages(include=["ppir", "ppir.*"]),
     python_requires=">=3.9",
     install_requires=requirements,
-    extras_require={"test": ["pytest", "pytest-timeout"]},
+    extras_require={"test": ["pytest", "pytest-timeout", "selenium"]},
     license="Apache-2.0",
 )

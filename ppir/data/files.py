@@ -64,21 +64,41 @@ def list_images(folder, key_pattern=None):
     return found
 
 
-def pair_by_name(folders, key_patterns=None):
-    """Pair the images of several folders by key: ``[(key, [path per folder]), ...]``.
+class UnpairedImagesError(DatasetError):
+    """Some names are missing from some folders; ``folders`` and ``key_patterns`` say where to look
+    (``ppir.data.checks`` then lists every unpaired file instead of stopping at the first)."""
 
-    Every key must be present in every folder; otherwise one ``DatasetError`` says, per folder,
-    how many keys it lacks and shows the first few.
-    """
+    def __init__(self, message, folders, key_patterns):
+        super().__init__(message)
+        self.folders, self.key_patterns = list(folders), list(key_patterns)
+
+
+def match_by_name(folders, key_patterns=None):
+    """``(pairs, missing, listings)``: ``pairs`` as :func:`pair_by_name` for the keys every folder has;
+    ``missing`` ``[(folder, [key, ...]), ...]`` for the folders lacking keys another folder has;
+    ``listings`` ``[{key: path}]`` per folder."""
     key_patterns = key_patterns or [None] * len(folders)
     listings = [list_images(folder, pattern) for folder, pattern in zip(folders, key_patterns)]
     all_keys = set().union(*listings)
-    problems = []
+    missing = []
     for folder, listing in zip(folders, listings):
-        missing = sorted(all_keys - set(listing), key=natural_key)
-        if missing:
-            problems.append(f"{len(missing)} name(s) missing from {folder}: {preview(missing)}")
-    if problems:
-        raise DatasetError("unpaired images: " + "; ".join(problems))
-    keys = sorted(all_keys, key=natural_key)
-    return [(key, [listing[key] for listing in listings]) for key in keys]
+        lacking = sorted(all_keys - set(listing), key=natural_key)
+        if lacking:
+            missing.append((folder, lacking))
+    common = set.intersection(*(set(listing) for listing in listings))
+    keys = sorted(common, key=natural_key)
+    return [(key, [listing[key] for listing in listings]) for key in keys], missing, listings
+
+
+def pair_by_name(folders, key_patterns=None):
+    """Pair the images of several folders by key: ``[(key, [path per folder]), ...]``.
+
+    Every key must be present in every folder; otherwise one ``UnpairedImagesError`` (a
+    ``DatasetError``) says, per folder, how many keys it lacks and shows the first few.
+    """
+    key_patterns = key_patterns or [None] * len(folders)
+    pairs, missing, _ = match_by_name(folders, key_patterns)
+    if missing:
+        problems = [f"{len(keys)} name(s) missing from {folder}: {preview(keys)}" for folder, keys in missing]
+        raise UnpairedImagesError("unpaired images: " + "; ".join(problems), folders, key_patterns)
+    return pairs

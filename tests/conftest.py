@@ -1,7 +1,11 @@
 """Fixtures shared by several test modules (pytest loads this file itself; test modules never
 import each other)."""
+import ctypes
+import ctypes.util
 import os
 import shutil
+import signal
+import time
 
 import pytest
 
@@ -40,3 +44,89 @@ def browser(tmp_path):
         yield driver
     finally:
         driver.quit()
+
+
+# --- no test leaves a process behind -----------------------------------------------------------
+# The test process is made a "child subreaper" (Linux): a process orphaned by one of its children
+# (a DataLoader worker of a killed training run, say) is re-parented to it instead of to init, so
+# it can be seen here. After every test, processes below this one that were not there before are
+# a leak: they are killed and the test fails, naming them.
+PR_SET_CHILD_SUBREAPER = 36
+LEAK_GRACE_SECONDS = 5.0
+
+
+def _become_subreaper():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _process_table():
+    """{pid: (parent pid, state)} from /proc (empty where there is no /proc)."""
+    table = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        table[int(entry)] = (int(fields[1]), fields[0].decode())
+    return table
+
+
+def _descendants():
+    """Live (non-zombie) processes below this one; zombies among its own children are reaped."""
+    me, table = os.getpid(), _process_table()
+    children = {}
+    for pid, (parent, state) in table.items():
+        children.setdefault(parent, []).append(pid)
+    found, todo = set(), list(children.get(me, []))
+    while todo:
+        pid = todo.pop()
+        if table[pid][1] == "Z":
+            if table[pid][0] == me:
+                try:
+                    os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    pass
+            continue
+        found.add(pid)
+        todo += children.get(pid, [])
+    return found
+
+
+def _describe(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            command = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        command = "?"
+    return f"{pid} ({command[:120]})"
+
+
+def pytest_configure(config):
+    _become_subreaper()
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_processes():
+    """Fails the test that leaves a process running (after a grace period for exits under way)."""
+    before = _descendants()
+    yield
+    deadline = time.time() + LEAK_GRACE_SECONDS
+    leaked = _descendants() - before
+    while leaked and time.time() < deadline:
+        time.sleep(0.1)
+        leaked = _descendants() - before
+    if leaked:
+        described = [_describe(pid) for pid in sorted(leaked)]
+        for pid in leaked:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        pytest.fail(f"the test left {len(leaked)} process(es) running: {'; '.join(described)}")

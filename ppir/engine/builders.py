@@ -6,6 +6,7 @@ from ..archs import build_arch
 from ..data import build_dataset
 from ..errors import ConfigError
 from ..losses import build_loss
+from .schema import DATASET_FIELDS
 
 
 def built(section, builder, cfg):
@@ -25,7 +26,13 @@ def network(cfg):
 
 
 def dataset(section, dataset_cfg):
-    return built(section, build_dataset, dataset_cfg)
+    own = {k: v for k, v in (dataset_cfg or {}).items() if k not in DATASET_FIELDS}
+    return built(section, build_dataset, own if dataset_cfg else dataset_cfg)
+
+
+def skip_bad_files(dataset_cfg):
+    """The dataset's ``skip_bad_files`` option (a key ppir reads itself, see schema.DATASET_FIELDS)."""
+    return bool((dataset_cfg or {}).get("skip_bad_files", False))
 
 
 def training_set(cfg):

@@ -123,7 +123,7 @@ def _apply_override(cfg, text):
                     raise ConfigError(f"{source}: no '{dotted}' to remove (entries: {', '.join(node) or 'none'})")
                 del node[part]
                 return
-            spec = None if isinstance(spec, Free) else _child_spec(spec, part, source, dotted)
+            spec = spec.fields.get(part) if isinstance(spec, Free) else _child_spec(spec, part, source, dotted)
         if depth == len(parts) - 1:
             node[part] = value
         else:
@@ -170,6 +170,9 @@ def _check_value(value, spec, source, dotted):
     elif isinstance(spec, Free):
         if value is not None and not isinstance(value, dict):
             raise ConfigError(f"{source}: '{dotted}' must be a mapping (name: ..., options), got {value!r}")
+        for key, field in spec.fields.items():
+            if value and key in value:
+                _check_field(value[key], field, source, f"{dotted}.{key}")
     else:
         _check_field(value, spec, source, dotted)
 

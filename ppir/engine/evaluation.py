@@ -14,6 +14,7 @@ import numpy as np
 import paddle
 from paddle.io import DataLoader, DistributedBatchSampler, Subset
 
+from ..data.bad_files import GuardedItems, SkippedFiles, check_batch, guarded_collate
 from ..data.dnd import DNDSubmissionWriter
 from ..data.sidd import write_sidd_submission
 from ..errors import ConfigError
@@ -35,6 +36,8 @@ class EvalSet:
         if entry.get("max_images"):
             dataset = Subset(dataset, list(range(min(entry["max_images"], len(dataset)))))
         self.dataset = dataset
+        self.skip_bad_files = builders.skip_bad_files(entry.get("dataset"))
+        self.skipped = SkippedFiles(f"{section}.{name}.dataset")
         self.protocol = entry.get("protocol")
         if self.protocol is None and entry.get("submission") is None:
             raise ConfigError(f"{section}.{name}: give a 'protocol' (how to score it) or a 'submission' format")
@@ -99,7 +102,9 @@ def _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result
                                       eval_set.dataset)
     gather_images = bool(image_dir) or submission.active
     samples, written = [], set()
-    for item in _loader(eval_set.dataset):
+    for item in _loader(GuardedItems(eval_set.dataset, skip=eval_set.skip_bad_files)):
+        if not check_batch(item, eval_set.skipped):
+            continue
         name = item["name"][0]
         restored = to_hwc(restore(net, item["lq"]))
         if evaluator is not None:
@@ -126,7 +131,7 @@ def _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result
 
 def _loader(dataset):
     sampler = DistributedBatchSampler(dataset, batch_size=1, num_replicas=world_size(), rank=rank(), shuffle=False)
-    return DataLoader(dataset, batch_sampler=sampler, num_workers=0, collate_fn=collate_items)
+    return DataLoader(dataset, batch_sampler=sampler, num_workers=0, collate_fn=guarded_collate(collate_items))
 
 
 def collate_items(items):

@@ -56,8 +56,14 @@ def evaluate(cfg, load, save_images=False):
     load_weights(net, load)
     out_dir = cfg["output_dir"]
     image_dir = out_dir if (save_images or cfg["test"]["save_images"]) else None
-    result = evaluate_sets(net, build_eval_sets(sets, "datasets"), image_dir=image_dir, submission_dir=out_dir)
+    test_sets = cfg["test"]["datasets"]
+    val_only = {name: entry for name, entry in cfg["val"]["datasets"].items() if name not in test_sets}
+    eval_sets = build_eval_sets(val_only, "val.datasets") + build_eval_sets(test_sets, "test.datasets")
+    result = evaluate_sets(net, eval_sets, image_dir=image_dir, submission_dir=out_dir)
     if is_main():
+        for eval_set in eval_sets:
+            if eval_set.skipped.summary():
+                print(eval_set.skipped.summary())
         os.makedirs(out_dir, exist_ok=True)
         with open(os.path.join(out_dir, "metrics.json"), "w", encoding="utf-8") as f:
             json.dump(result.summaries, f, indent=2)

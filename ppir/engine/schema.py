@@ -31,11 +31,19 @@ class Field:
 
 
 class Free:
-    """A mapping passed on as keyword arguments (validated by whatever it builds)."""
+    """A mapping passed on as keyword arguments (validated by whatever it builds). ``fields``:
+    keys ppir itself reads from the mapping (not passed on), checked like any other field."""
 
-    def __init__(self, default=None, doc=""):
+    def __init__(self, default=None, doc="", fields=None):
         self.default = default
         self.doc = doc
+        self.fields = fields or {}
+
+
+# Keys of every dataset mapping that ppir reads itself (builders.dataset leaves them out).
+DATASET_FIELDS = {
+    "skip_bad_files": Field(bool, False, doc="skip (and log) files that cannot be read instead of stopping the run"),
+}
 
 
 class MapOf:
@@ -47,7 +55,7 @@ class MapOf:
 
 
 EVAL_SET = {
-    "dataset": Free(doc="dataset config for ppir.data.build_dataset (full images, no crops)"),
+    "dataset": Free(doc="dataset config for ppir.data.build_dataset (full images, no crops)", fields=DATASET_FIELDS),
     "protocol": Field(
         (str, list, dict), None, kind_name="a protocol name, a list of metric configs or a mapping",
         doc="metric protocol of ppir.metrics: a preset name (gopro, sidd_val, rain, ...) or metric configs",
@@ -63,7 +71,7 @@ SCHEMA = {
     "device": Field(str, None, doc="'cpu', 'gpu' or 'gpu:N'; default: the GPU when there is one"),
     "arch": Free(doc="network config for ppir.archs.build_arch: {name: MPRNet, task: ..., **overrides}"),
     "train": {
-        "dataset": Free(doc="training dataset config for ppir.data.build_dataset"),
+        "dataset": Free(doc="training dataset config for ppir.data.build_dataset", fields=DATASET_FIELDS),
         "batch_size": Field(int, 16, minimum=1, doc="global batch over all processes (split evenly per rank)"),
         "num_workers": Field(int, 0, minimum=0, doc="DataLoader worker processes per rank"),
         "total_iters": Field(int, 1000, minimum=1, doc="optimizer steps"),

@@ -20,10 +20,12 @@ import paddle
 from paddle.io import DataLoader
 
 from ..data import ProgressiveSchedule, mixup, recrop_batch
+from ..data.bad_files import GuardedItems, SkippedFiles, check_batch, guarded_collate
 from ..errors import ConfigError, PpirError
 from ..metrics.distributed import gather_from_all_ranks
 from ..utils.device import is_gpu
 from ..utils.image_io import write_image
+from ..utils.orphans import die_with_parent
 from ..weights import load_weights, save_weights
 from . import builders
 from .checkpoint import (
@@ -69,6 +71,7 @@ class Trainer:
         self.model = paddle.DataParallel(self.net) if world_size() > 1 else self.net
         self.ema = EMA(self.net, train["ema_decay"]) if train["ema_decay"] else None
         self.train_set = builders.training_set(cfg)
+        self.skipped = SkippedFiles("train.dataset")
         self.val_sets = build_eval_sets(cfg["val"]["datasets"], "val.datasets")
         check_best_metric(cfg["val"]["best_metric"], self.val_sets)
         self.progressive = _progressive(train, world_size())
@@ -125,6 +128,8 @@ class Trainer:
             self.run_dir, self.total_iters, self.iteration, cfg["log"]["progress_bar"],
             cfg["log"]["enable_visualdl"], enabled=is_main(),
         )  # fmt: skip
+        for skipped in [self.skipped] + [s.skipped for s in self.val_sets]:
+            skipped.write = self.log.line
         started, first_iter = time.time(), self.iteration
         self.log.line(
             f"training {cfg['name']}: {type(self.net).__name__}, {len(self.train_set)} training samples, "
@@ -139,7 +144,9 @@ class Trainer:
         batches = iter(self._loader(self.iteration))
         with _StopOnSigint(self):
             while self.iteration < self.total_iters:
-                loss = self._step(next(batches))
+                batch = next(batches)
+                check_batch(batch, self.skipped)
+                loss = self._step(batch)
                 self.iteration += 1
                 self._after_step(loss)
                 if self.stop_requested:
@@ -194,11 +201,13 @@ class Trainer:
         return bool(interval) and self.iteration % interval == 0
 
     def _loader(self, start_batch):
+        skip = builders.skip_bad_files(self.cfg["train"]["dataset"])
         return DataLoader(
-            SeededItems(self.train_set),
+            GuardedItems(SeededItems(self.train_set), skip=skip, substitute=_NextItem(len(self.train_set))),
             batch_sampler=self._sampler(start_batch),
             num_workers=self.cfg["train"]["num_workers"],
-            collate_fn=collate_items,
+            collate_fn=guarded_collate(collate_items),
+            worker_init_fn=die_with_parent,
         )
 
     def _sampler(self, start_batch):
@@ -305,6 +314,7 @@ class Trainer:
         if self.best["iteration"] is not None:
             lines.append(f"best weights: {os.path.join(self.run_dir, 'weights', 'best.pdparams')} "
                          f"({self.best['metric']} {self.best['value']:.4f} at iteration {self.best['iteration']})")
+        lines += [s.summary() for s in [self.skipped] + [s.skipped for s in self.val_sets] if s.summary()]
         lines.append(f"log: {os.path.join(self.run_dir, 'train.log')}")
         print("\n".join(lines), flush=True)
 
@@ -336,6 +346,18 @@ class _AmpSetup:
         self.scaler.scale(loss).backward()
         self.scaler.step(optimizer)
         self.scaler.update()
+
+
+class _NextItem:
+    """With ``skip_bad_files``: the key of the item read in place of a bad one (the next index,
+    same seed)."""
+
+    def __init__(self, count):
+        self.count = count
+
+    def __call__(self, key, attempt):
+        index, seed = key
+        return ((index + 1) % self.count, seed)
 
 
 class _Identity(paddle.nn.Layer):

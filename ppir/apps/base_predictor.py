@@ -1,35 +1,37 @@
-"""The one predictor pipeline every network family shares:
+"""The one predictor pipeline every network shares:
 
-    read -> split (gray / alpha / depth) -> [self-ensemble x8] -> [tiles] -> pad -> backend
-         -> crop -> clip -> blend tiles -> average ensemble -> round -> join -> write PNG
+    read -> split (gray / alpha / depth) -> [enlarge] -> [self-ensemble x8] -> [tiles] -> pad
+         -> backend -> crop -> clip -> blend tiles -> average ensemble -> round -> join -> write PNG
 
-A family (``MPRPredictor``, ``MIRNetV2Predictor``) only says which tasks exist (``TaskSpec``:
-architecture config, released weights, memory use), how to read its architecture's widths from a
-weights file, and, for dual-view input, how to read a job.
+``Predictor(arch, task=None, weight_path=None, ...)`` runs any network that meets the contract
+(``ppir.archs.contract``): what it needs (input channels, size multiple, scale, its released
+models, how to read its widths from weights) it asks the network. The family predictors
+(``MPRPredictor``, ``MIRNetV2Predictor``, ``MIRNetPredictor``) are ``Predictor`` with the
+architecture fixed and their historical signature ``(task, output_path, weight_path, ...)``.
 """
 import collections
 import logging
 import os
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from ..archs import build_arch
-from ..errors import ConfigError, PpirError
+from ..archs.contract import contract_of
+from ..archs.model_index import match_name, released_models
+from ..errors import ConfigError, ImageReadError, PpirError
 from ..utils.device import select_device
-from ..utils.download import download_cached
 from ..utils.image_io import read_image, write_image
-from ..weights import load_weights, read_state_dict
 from . import inputs
 from .backends import ExportCache, select_backend
-from .backends.export import network_in_channels
 from .backends.selection import one_line
 from .ensemble import self_ensemble
 from .memory import max_pixels_per_pass, tile_for_budget
+from .memory_use import bytes_per_pixel
+from .network_loading import load_network
 from ..utils.padding import crop, pad_to_multiple
 from .photo import join_photo, split_photo
 from .tiling import run_tiled
+from .views import enlarge, stack_views
 
 log = logging.getLogger("ppir.apps")
 
@@ -40,78 +42,72 @@ Result.__doc__ = "One job of a batch: the input, the file written (or None), the
 PER_IMAGE_ERRORS = (PpirError, MemoryError, cv2.error)
 
 
-@dataclass
-class TaskSpec:
-    """A released model: ``arch`` (a ``build_arch`` config), its weights URL and cached file name,
-    and its measured peak memory per input pixel for one forward pass (bytes, per backend)."""
+class Predictor:
+    """``Predictor(arch, task=None, weight_path=None, output_path='output_dir', device=None,
+    tile=None, tile_overlap=32, self_ensemble=False, backend='auto')``.
 
-    arch: dict
-    url: str
-    filename: str
-    bytes_per_pixel: dict = field(default_factory=dict)
+    ``arch``: a registered network name or a ``build_arch`` config; ``task``: one of its
+    released models (any case; its weights are downloaded once unless ``weight_path`` is given);
+    ``weight_path``: any weights file, the network's widths read from it. Also ``fp16``,
+    ``tensorrt`` (GPU, paddle-inference) and ``upscale`` (tasks whose released models restore at
+    the target size, such as RealSR: enlarge the photo by the task's factor first; default on).
+    Results go to ``<output_path>/<task>/`` (the network's name when there is no task).
+    """
 
-
-class BasePredictor:
-    tasks = {}  # canonical task name -> TaskSpec, set by each family
-    family = "network"
-
-    def __init__(self, task, output_path="output_dir", weight_path=None, device=None, tile=None,
-                 tile_overlap=32, self_ensemble=False, backend="auto", fp16=False, tensorrt=False):
-        self.task = self.canonical_task(task)
-        spec = self.tasks[self.task]
-        self.output_path = os.fspath(output_path)
+    def __init__(self, arch, task=None, weight_path=None, output_path="output_dir", device=None, tile=None,
+                 tile_overlap=32, self_ensemble=False, backend="auto", fp16=False, tensorrt=False, upscale=None):
         self.device = select_device(device)
+        self.net, self.arch_cfg, self.weights_source, self.release = load_network(arch, task, weight_path)
+        self.contract = contract_of(self.net)
+        self.task = self.release.task if self.release is not None else str(task or self.arch_cfg["name"])
+        self.output_path = os.fspath(output_path)
         self.self_ensemble = bool(self_ensemble)
-        self.net, self.arch_cfg, self.weights_source = self.load_network(self.task, weight_path)
-        self.in_channels = network_in_channels(self.net)
-        self.size_multiple = type(self.net).size_multiple
+        self.in_channels = self.contract.in_channels
+        self.size_multiple = self.contract.size_multiple
+        self.scale = self.contract.scale
+        if self.in_channels not in (3, 6):
+            raise ConfigError(f"{self.arch_cfg['name']} takes {self.in_channels} input channels; the apps "
+                              "restore RGB photos (3) or pairs of RGB views (6)")
+        self.upscale = self._check_upscale(upscale)
         self.tile, self.tile_overlap = self._check_tiling(tile, tile_overlap)
         self.exports = ExportCache(self.net, self.arch_cfg)
         self.backend = select_backend(backend, self.net, self.exports, self.device, fp16, tensorrt)
-        self._bytes_per_pixel = spec.bytes_per_pixel.get(self.backend.name) or max(spec.bytes_per_pixel.values())
+        self._bytes_per_pixel = bytes_per_pixel(self.net, self.arch_cfg, self.contract, self.device)
         self.failures = []
 
-    # ----- what a family may override -------------------------------------------------------
-    @classmethod
-    def canonical_task(cls, task):
-        for name in cls.tasks:
-            if str(task).lower() == name.lower():
-                return name
-        raise ConfigError(f"unknown {cls.family} task {task!r}; choose one of {', '.join(cls.tasks)}")
+    @property
+    def dual_view(self):
+        """True for networks that take two stacked views (dual-pixel defocus deblurring)."""
+        return self.in_channels == 6
 
-    @staticmethod
-    def arch_from_weights(state):
-        """Architecture options read from the weights' shapes (custom widths); {} = the preset."""
-        return {}
-
-    @classmethod
-    def load_network(cls, task, weight_path=None):
-        """(network in eval mode, its arch config, weights file) for ``task``: the released
-        weights (downloaded once) unless ``weight_path`` is given; loaded strictly."""
-        spec = cls.tasks[cls.canonical_task(task)]
-        if weight_path is None:
-            path = download_cached(spec.url, filename=spec.filename)
-        else:
-            path = os.fspath(weight_path)
-        state = read_state_dict(path)
-        arch_cfg = {**spec.arch, **cls.arch_from_weights(state)}
-        net = build_arch(arch_cfg)
-        load_weights(net, state, source=path)
-        net.eval()
-        return net, arch_cfg, path
+    def _check_upscale(self, upscale):
+        factor = self.release.enlarge if self.release is not None else 1
+        if upscale and factor == 1:
+            raise ConfigError(f"upscale applies to the super-resolution tasks (sr_x2/3/4), not {self.task!r}")
+        return factor if factor > 1 and upscale in (None, True) else None
 
     def collect(self, sources):
-        """(jobs, failures): jobs are (input, output path); failures are (input, one-line error)."""
-        items, failures = inputs.expand_all(sources)
+        """(jobs, failures): jobs are (input, output path); failures are (input, one-line error).
+        Two-view networks take (left, right) pairs (``inputs.expand_pairs``)."""
+        items, failures = inputs.expand_pairs(sources) if self.dual_view else inputs.expand_all(sources)
         return self._jobs(items), failures
 
     def read_job_input(self, item):
-        """The photo (HxWxC array) to restore for one job's input."""
-        return read_image(item)
+        """The photo (HxWxC array) to restore for one job's input, or the (left, right) views."""
+        if not self.dual_view:
+            return read_image(item)
+        left, right = (read_image(path) for path in item)
+        if left.shape[:2] != right.shape[:2]:
+            raise ImageReadError(f"{item[0]} and {item[1]}: views differ in size ({left.shape[:2]} vs {right.shape[:2]})")
+        return left, right
 
     def prepare(self, image):
         """(network input HxWxC float32, photo to restore the layout from)."""
+        if self.dual_view:
+            return stack_views(image, self.task)
         photo = split_photo(image)
+        if self.upscale:
+            return enlarge(photo, self.upscale)
         return photo.rgb, photo
 
     # ----- the pipeline ---------------------------------------------------------------------
@@ -161,8 +157,8 @@ class BasePredictor:
         return run_tiled(self._restore_padded, x, tile, self.tile_overlap)
 
     def _restore_padded(self, x):
-        padded, size = pad_to_multiple(x, self.size_multiple)
-        return np.clip(crop(self.backend(padded), size), 0.0, 1.0)
+        padded, (height, width) = pad_to_multiple(x, self.size_multiple)
+        return np.clip(crop(self.backend(padded), (height * self.scale, width * self.scale)), 0.0, 1.0)
 
     def tile_for(self, height, width):
         """Tile side for an image of this size, or None to run it whole."""
@@ -176,6 +172,8 @@ class BasePredictor:
 
     # ----- helpers --------------------------------------------------------------------------
     def is_array_input(self, sources):
+        if self.dual_view:
+            return isinstance(sources, tuple) and len(sources) == 2 and all(isinstance(s, np.ndarray) for s in sources)
         return isinstance(sources, np.ndarray)
 
     def _jobs(self, items):
@@ -197,15 +195,6 @@ class BasePredictor:
         return tile, overlap
 
 
-def numbered_children(state, prefix):
-    """How many numbered sub-modules ``prefix0.``, ``prefix1.``, ... a state dict holds."""
-    return len({key[len(prefix):].split(".")[0] for key in state if key.startswith(prefix)})
-
-
-def has_bias(state):
-    return any(key.endswith(".bias") for key in state)
-
-
 def describe_failure(source, err):
     """One line for a job that failed: the error's own line, or an explanation for memory."""
     if isinstance(err, MemoryError):
@@ -217,3 +206,31 @@ def describe_failure(source, err):
 
 def _name(source):
     return " + ".join(map(os.fspath, source)) if isinstance(source, tuple) else os.fspath(source)
+
+
+class BasePredictor(Predictor):
+    """A family predictor: ``Predictor`` with the architecture fixed (``arch_name``) and the
+    signature ``(task, output_path='output_dir', weight_path=None, device=None, tile=None,
+    tile_overlap=32, self_ensemble=False, backend='auto')``; ``tasks`` is the family's table of
+    released models (``ppir.archs.model_index``)."""
+
+    arch_name = None
+    family = "network"
+    tasks = {}
+
+    def __init__(self, task, output_path="output_dir", weight_path=None, device=None, tile=None, tile_overlap=32,
+                 self_ensemble=False, backend="auto", fp16=False, tensorrt=False, **options):
+        super().__init__(self.arch_name, self.canonical_task(task), weight_path, output_path, device, tile,
+                         tile_overlap, self_ensemble, backend, fp16, tensorrt, **options)
+
+    @classmethod
+    def canonical_task(cls, task):
+        return match_name(task, cls.tasks, f"{cls.family} task")
+
+    @classmethod
+    def load_network(cls, task, weight_path=None):
+        """(network in eval mode, its arch config, weights file) for ``task``: the released
+        weights (downloaded once) unless ``weight_path`` is given; loaded strictly."""
+        net, arch_cfg, path, _ = load_network(cls.arch_name, cls.canonical_task(task), weight_path)
+        return net, arch_cfg, path
+

@@ -14,11 +14,12 @@ from ..errors import PpirError
 from .backends import BACKENDS
 
 
-def add_common_arguments(parser, predictor_class, default_task, input_required=True):
-    tasks = ", ".join(predictor_class.tasks)
+def add_common_arguments(parser, predictor_class, default_task, input_required=True, task_help=None):
+    tasks = ", ".join(predictor_class.tasks) if predictor_class is not None else ""
     parser.add_argument("--input_image", nargs="+", required=input_required,
                         help="image file, folder, glob pattern ('photos/*.jpg'), or several of them")
-    parser.add_argument("--task", default=default_task, help=f"one of {tasks} (any case; default {default_task})")
+    parser.add_argument("--task", default=default_task,
+                        help=task_help or f"one of {tasks} (any case; default {default_task})")
     parser.add_argument("--output_path", default="output_dir", help="results go to OUTPUT_PATH/<task>/<name>.png")
     parser.add_argument("--weight_path", default=None,
                         help="weights file (official .pth, PaddleGAN .pdparams, ppir); default: the released "

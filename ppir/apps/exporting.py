@@ -4,35 +4,16 @@ static graph (``model.json`` + ``model.pdiparams``, runnable by Paddle Inference
 command line for this."""
 import os
 
-from ..archs import build_arch
 from ..errors import ConfigError
-from ..weights import load_weights, read_state_dict
 from .backends.export import ExportCache
 from .backends.selection import DEFAULT_TOLERANCE, Probe, build_backend
-from .mirnetv2_predictor import MIRNetV2Predictor
-from .mpr_predictor import MPRPredictor
-
-FAMILIES = {"MPRNet": MPRPredictor, "MIRNetV2": MIRNetV2Predictor}
+from .network_loading import load_network
 
 
 def load_any_network(arch, task=None, weight_path=None):
-    """(network, arch config): a predictor family's task (released weights by default), or any
-    registered architecture with ``weight_path`` (strictly loaded). A family's widths are read
-    from the weights, so its ``task`` is optional when ``weight_path`` is given."""
-    family = FAMILIES.get(arch)
-    if family is not None and task is not None:
-        net, arch_cfg, _ = family.load_network(task, weight_path)
-        return net, arch_cfg
-    if weight_path is None:
-        if family is not None:
-            raise ConfigError(f"--task or --weight_path is needed for {arch}: tasks {', '.join(family.tasks)}")
-        raise ConfigError(f"--weight_path is needed for {arch}: ppir knows no released weights for it")
-    state = read_state_dict(weight_path)
-    widths = family.arch_from_weights(state) if family is not None else {}
-    arch_cfg = {"name": arch, **({"task": task} if task else {}), **widths}
-    net = build_arch(arch_cfg)
-    load_weights(net, state, source=weight_path)
-    net.eval()
+    """(network, arch config) of any registered network: a released task (its weights downloaded
+    once) or ``weight_path``, whose widths are read from the weights (so ``task`` is optional)."""
+    net, arch_cfg, _, _ = load_network(arch, task, weight_path)
     return net, arch_cfg
 
 

@@ -43,7 +43,8 @@ def window_1d(size, overlap, rise, fall):
 
 
 def run_tiled(restore, x, tile, overlap):
-    """Apply ``restore`` (NCHW -> NCHW, same size) to tiles of NCHW ``x`` and blend the results.
+    """Apply ``restore`` (NCHW -> NCHW, the same size or an integer ``scale`` times larger) to
+    tiles of NCHW ``x`` and blend the results.
 
     ``tile`` is an int (square tiles) or (tile_h, tile_w); tiles never exceed the image.
     """
@@ -52,18 +53,19 @@ def run_tiled(restore, x, tile, overlap):
     tile_h, tile_w = min(tile_h, height), min(tile_w, width)
     rows = tile_starts(height, tile_h, overlap)
     cols = tile_starts(width, tile_w, overlap)
-    total = None
-    weight_sum = np.zeros((height, width), dtype=np.float32)
+    total = weight_sum = None
     for top in rows:
-        wy = window_1d(tile_h, overlap, top > 0, top + tile_h < height)
         for left in cols:
-            wx = window_1d(tile_w, overlap, left > 0, left + tile_w < width)
             out = restore(x[:, :, top : top + tile_h, left : left + tile_w])
             if total is None:
-                total = np.zeros(out.shape[:2] + (height, width), dtype=np.float32)
+                s = out.shape[2] // tile_h  # the network's scale
+                total = np.zeros(out.shape[:2] + (height * s, width * s), dtype=np.float32)
+                weight_sum = np.zeros((height * s, width * s), dtype=np.float32)
+            wy = window_1d(tile_h * s, overlap * s, top > 0, top + tile_h < height)
+            wx = window_1d(tile_w * s, overlap * s, left > 0, left + tile_w < width)
             weights = wy[:, None] * wx[None, :]
-            total[:, :, top : top + tile_h, left : left + tile_w] += out * weights
-            weight_sum[top : top + tile_h, left : left + tile_w] += weights
+            total[:, :, top * s : (top + tile_h) * s, left * s : (left + tile_w) * s] += out * weights
+            weight_sum[top * s : (top + tile_h) * s, left * s : (left + tile_w) * s] += weights
     return total / weight_sum
 
 

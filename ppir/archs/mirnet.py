@@ -27,7 +27,9 @@ import paddle.nn.functional as F
 from ..registry import ARCHS
 from .common import PReLU, check_input, conv2d, torch_default_conv_init
 from .mprnet import CALayer
+from .released import MIRNET_RELEASED
 from .resample import UpsampleDouble
+from .state_shapes import has_bias, numbered_children, shapes
 
 
 class SKFF(nn.Layer):
@@ -231,6 +233,22 @@ class RRG(nn.Layer):
         return self.body(x) + x
 
 
+def config_from_weights(state):
+    """MIRNet options from the keys and shapes of a state dict (official key names); {} if not
+    MIRNet's."""
+    found = shapes(state, "conv_in.weight", "conv_out.weight")
+    if found is None:
+        return {}  # not MIRNet-shaped: loading will say what does not match
+    first, out = found
+    return {
+        "in_channels": int(first[1]), "out_channels": int(out[0]), "n_feat": int(first[0]),
+        "kernel_size": int(first[2]), "n_RRG": numbered_children(state, "body."),
+        "n_MSRB": numbered_children(state, "body.0.body.") - 1,  # an RRG is n_MSRB MSRBs and a conv
+        "height": numbered_children(state, "body.0.body.0.blocks."),
+        "width": numbered_children(state, "body.0.body.0.blocks.0."), "bias": has_bias(state),
+    }
+
+
 @ARCHS.register("MIRNet")
 class MIRNet(nn.Layer):
     """MIRNet v1 with the official defaults (used by every released checkpoint).
@@ -239,6 +257,9 @@ class MIRNet(nn.Layer):
     hard-code 2, so only 2 is accepted."""
 
     size_multiple = 4
+    scale = 1
+    released_models = MIRNET_RELEASED
+    config_from_weights = staticmethod(config_from_weights)
 
     def __init__(self, in_channels=3, out_channels=3, n_feat=64, kernel_size=3, stride=2, n_RRG=3,
                  n_MSRB=2, height=3, width=2, bias=False):
@@ -247,6 +268,7 @@ class MIRNet(nn.Layer):
             raise ValueError(
                 f"MIRNet supports stride=2 only (channels double per stream), got {stride}")
         self.in_channels = in_channels
+        self.out_channels = out_channels
         self.config = {"in_channels": in_channels, "out_channels": out_channels, "n_feat": n_feat,
                        "kernel_size": kernel_size, "stride": stride, "n_RRG": n_RRG,
                        "n_MSRB": n_MSRB, "height": height, "width": width, "bias": bias}

@@ -16,28 +16,26 @@ import paddle
 from paddle import nn
 import paddle.nn.functional as F
 
-from ..errors import ConfigError
 from ..registry import ARCHS
 from .common import LeakyReLU, check_input, conv2d
 from .mirnet import SKFF, ResampleChain
+from .model_index import match_name
+from .released import MIRNETV2_FILES, MIRNETV2_RELEASE_URL, MIRNETV2_RELEASED  # noqa: F401 (URL: re-exported)
 from .resample import UpsampleDouble
-
-MIRNETV2_RELEASE_URL = "https://github.com/swz30/MIRNetv2/releases/download/v1.0.0/"
+from .state_shapes import has_bias, numbered_children, shapes
 
 # Released configurations (the official Options/*.yml): constructor kwargs and weight file.
 # All share n_feat=80, chan_factor=1.5, n_MRB=2, bias=False; ``scale`` is informational only.
 _COMMON = {"out_channels": 3, "n_feat": 80, "chan_factor": 1.5, "n_MRB": 2, "bias": False}
-MIRNETV2_TASKS = {
-    "real_denoising": {"kwargs": {"inp_channels": 3, **_COMMON}, "weights": "real_denoising.pth"},
-    "enhancement_lol": {"kwargs": {"inp_channels": 3, **_COMMON}, "weights": "enhancement_lol.pth"},
-    "enhancement_fivek": {"kwargs": {"inp_channels": 3, **_COMMON},
-                          "weights": "enhancement_fivek.pth"},
-    **{f"sr_x{s}": {"kwargs": {"inp_channels": 3, "scale": s, **_COMMON}, "weights": f"sr_x{s}.pth"}
-       for s in (2, 3, 4)},
+_KWARGS = {
+    "real_denoising": {"inp_channels": 3, **_COMMON},
+    "enhancement_lol": {"inp_channels": 3, **_COMMON},
+    "enhancement_fivek": {"inp_channels": 3, **_COMMON},
+    **{f"sr_x{s}": {"inp_channels": 3, "scale": s, **_COMMON} for s in (2, 3, 4)},
     # Left and right dual-pixel views stacked: 6 input channels.
-    "defocus_deblurring": {"kwargs": {"inp_channels": 6, **_COMMON},
-                           "weights": "dual_pixel_defocus_deblurring.pth"},
+    "defocus_deblurring": {"inp_channels": 6, **_COMMON},
 }
+MIRNETV2_TASKS = {task: {"kwargs": kwargs, "weights": MIRNETV2_FILES[task]} for task, kwargs in _KWARGS.items()}
 # The only task that changes the forward pass (feature residual instead of image residual).
 DEFOCUS_TASK = "defocus_deblurring"
 
@@ -49,13 +47,26 @@ OFFICIAL_DEMO_TASKS = ("super_resolution", "contrast_enhancement", "lowlight_enh
 
 
 def check_task(task):
-    """Return ``task`` if it is None, a released one or an official demo name; otherwise raise
-    a ConfigError (a misspelt 'defocus_deblurring' must not silently build a 3-channel net)."""
-    if task is not None and task not in MIRNETV2_TASKS and task not in OFFICIAL_DEMO_TASKS:
-        raise ConfigError(
-            f"unknown MIRNetV2 task {task!r}; choose one of {', '.join(MIRNETV2_TASKS)} "
-            f"(the official demo's {', '.join(OFFICIAL_DEMO_TASKS)} are accepted too)")
-    return task
+    """``task`` as spelt in ``MIRNETV2_TASKS`` or ``OFFICIAL_DEMO_TASKS`` (any case), or None;
+    otherwise a ConfigError (a misspelt 'defocus_deblurring' must not silently build a 3-channel
+    net)."""
+    if task is None:
+        return None
+    return match_name(task, (*MIRNETV2_TASKS, *OFFICIAL_DEMO_TASKS), "MIRNetV2 task")
+
+
+def config_from_weights(state):
+    """MIRNetV2 widths from the shapes of a state dict (official key names); {} if not MIRNetV2's."""
+    found = shapes(state, "conv_in.weight", "conv_out.weight", "body.0.body.0.dau_mid.body.0.weight")
+    if found is None:
+        return {}  # not MIRNetV2-shaped: loading will say what does not match
+    first, out, mid = found
+    return {
+        "inp_channels": int(first[1]), "out_channels": int(out[0]), "n_feat": int(first[0]),
+        "chan_factor": float(mid[0]) / float(first[0]),
+        "n_MRB": numbered_children(state, "body.0.body.") - 1,  # an RRG is n_MRB MRBs and a conv
+        "bias": has_bias(state),
+    }
 
 
 class ContextBlock(nn.Layer):
@@ -173,14 +184,18 @@ class MIRNetV2(nn.Layer):
     ``n_RRG``, ``height``, ``width`` and ``scale`` are accepted and ignored, as officially."""
 
     size_multiple = 4
+    released_models = MIRNETV2_RELEASED
+    config_from_weights = staticmethod(config_from_weights)
 
     def __init__(self, inp_channels=None, out_channels=3, n_feat=80, chan_factor=1.5, n_MRB=2,
                  bias=False, task=None, n_RRG=4, height=3, width=2, scale=1):
         super().__init__()
-        self.task = check_task(task)
+        self.task = task = check_task(task)
         if inp_channels is None:
             inp_channels = 6 if task == DEFOCUS_TASK else 3
-        self.inp_channels = inp_channels
+        self.inp_channels = self.in_channels = inp_channels
+        self.out_channels = out_channels
+        self.scale = 1  # the ``scale`` option is informational: the output has the input's size
         self.config = {"inp_channels": inp_channels, "out_channels": out_channels,
                        "n_feat": n_feat, "chan_factor": chan_factor, "n_MRB": n_MRB,
                        "bias": bias, "task": task}

@@ -18,9 +18,11 @@ Two deliberate differences in *how* (not *what*) is computed, both exact up to f
 import paddle
 from paddle import nn
 
-from ..errors import ConfigError
 from ..registry import ARCHS
 from .common import PReLU, check_input, conv2d
+from .model_index import match_name
+from .released import MPRNET_RELEASED
+from .state_shapes import has_bias, numbered_children, shapes
 from .resample import DownsampleHalf, UpsampleDouble, upsample_double
 
 # Released configurations: the constructor defaults of the official {task}/MPRNet.py.
@@ -34,10 +36,23 @@ DEFAULT_TASK = "Deblurring"
 
 def canonical_task(task):
     """'deblurring' -> 'Deblurring'; unknown names raise a ConfigError listing the tasks."""
-    for name in MPRNET_TASKS:
-        if str(task).lower() == name.lower():
-            return name
-    raise ConfigError(f"unknown MPRNet task {task!r}; choose one of {', '.join(MPRNET_TASKS)}")
+    return match_name(task, MPRNET_TASKS, "MPRNet task")
+
+
+def config_from_weights(state):
+    """MPRNet widths from the shapes of a state dict (official key names); {} if not MPRNet's."""
+    found = shapes(state, "shallow_feat1.0.weight", "stage1_encoder.encoder_level2.0.body.0.weight",
+                   "stage3_orsnet.orb1.body.0.body.0.weight", "shallow_feat1.1.CA.conv_du.0.weight", "tail.weight")
+    if found is None:
+        return {}  # not MPRNet-shaped: loading will say what does not match
+    first, level2, orsnet, squeezed, tail = found
+    n_feat = first[0]
+    return {
+        "in_c": int(first[1]), "out_c": int(tail[0]), "n_feat": int(n_feat), "kernel_size": int(first[2]),
+        "scale_unetfeats": int(level2[0] - n_feat), "scale_orsnetfeats": int(orsnet[0] - n_feat),
+        "num_cab": numbered_children(state, "stage3_orsnet.orb1.body.") - 1,  # num_cab CABs + a conv
+        "reduction": int(n_feat // squeezed[0]), "bias": has_bias(state),
+    }
 
 
 class CALayer(nn.Layer):
@@ -265,6 +280,9 @@ class MPRNet(nn.Layer):
     ``[final, stage2, stage1]``, all full-size images (residual on the input)."""
 
     size_multiple = 8
+    scale = 1
+    released_models = MPRNET_RELEASED
+    config_from_weights = staticmethod(config_from_weights)
 
     def __init__(self, in_c=3, out_c=3, n_feat=None, scale_unetfeats=None, scale_orsnetfeats=None,
                  num_cab=8, kernel_size=3, reduction=4, bias=False, task=None):
@@ -274,7 +292,8 @@ class MPRNet(nn.Layer):
         n_feat = preset["n_feat"] if n_feat is None else n_feat
         s_unet = preset["scale_unetfeats"] if scale_unetfeats is None else scale_unetfeats
         s_ors = preset["scale_orsnetfeats"] if scale_orsnetfeats is None else scale_orsnetfeats
-        self.in_c = in_c
+        self.in_c = self.in_channels = in_c
+        self.out_channels = out_c
         self.config = {"in_c": in_c, "out_c": out_c, "n_feat": n_feat, "scale_unetfeats": s_unet,
                        "scale_orsnetfeats": s_ors, "num_cab": num_cab, "kernel_size": kernel_size,
                        "reduction": reduction, "bias": bias}

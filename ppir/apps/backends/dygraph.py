@@ -2,10 +2,7 @@
 backend is checked against it."""
 import paddle
 
-
-def final_output(out):
-    """MPRNet returns ``[final, stage2, stage1]``; the other networks return the image itself."""
-    return out[0] if isinstance(out, (list, tuple)) else out
+from ...archs.contract import final_image as final_output  # noqa: F401 (re-exported)
 
 
 class DygraphBackend:

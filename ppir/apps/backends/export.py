@@ -25,6 +25,7 @@ import paddle
 from paddle import nn
 
 from ...archs import resample
+from ...archs.contract import contract_of
 from ...utils.download import cache_dir
 from .dygraph import final_output
 from .worker import run_worker
@@ -44,15 +45,6 @@ class FinalOutput(nn.Layer):
 
     def forward(self, x):
         return final_output(self.net(x))
-
-
-def network_in_channels(net):
-    """Input channels of a ppir network (each architecture names the attribute its own way)."""
-    for name in ("in_channels", "inp_channels", "in_c"):
-        value = getattr(net, name, None)
-        if isinstance(value, int):
-            return value
-    raise ValueError(f"{type(net).__name__} does not say how many input channels it takes")
 
 
 def weights_digest(net):
@@ -95,7 +87,7 @@ def export_static(net, prefix):
     (model file, params file) written next to ``prefix``."""
     was_training = net.training
     net.eval()
-    spec = [paddle.static.InputSpec([None, network_in_channels(net), None, None], "float32", "x")]
+    spec = [paddle.static.InputSpec([None, contract_of(net).in_channels, None, None], "float32", "x")]
     try:
         with resample.export_friendly(), equal_splits_as_slices():
             static = paddle.jit.to_static(FinalOutput(net), input_spec=spec, full_graph=True)
@@ -143,7 +135,7 @@ class ExportCache:
 
     def __init__(self, net, arch_cfg, root=None, folder=None):
         self.net = net
-        self.in_channels = network_in_channels(net)
+        self.in_channels = contract_of(net).in_channels
         self.arch_cfg = dict(arch_cfg)
         identity = {
             "arch": self.arch_cfg,

@@ -14,6 +14,7 @@ import tempfile
 
 import numpy as np
 
+from ...archs.contract import contract_of
 from ...errors import PpirError
 from ...utils.device import is_gpu
 from .dygraph import DygraphBackend
@@ -47,7 +48,7 @@ class Probe:
     dygraph's output on it, computed once, against which other backends are checked."""
 
     def __init__(self, net, in_channels):
-        multiple = type(net).size_multiple
+        multiple = contract_of(net).size_multiple
         height, width = 5 * multiple, 6 * multiple
         rng = np.random.default_rng(20240521)
         yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)

@@ -15,7 +15,7 @@ def paddle_requirement(line):
     return line
 
 
-TEST_ONLY = ("pytest", "selenium")  # the tests' own tools (extras_require["test"])
+TEST_ONLY = ("pytest", "selenium", "httpx")  # the tests' own tools (extras_require["test"])
 
 requirements = [
     paddle_requirement(line.strip()) if line.startswith("paddlepaddle") else line.strip()
@@ -32,6 +32,7 @@ setup(
     packages=find_packages(include=["ppir", "ppir.*"]),
     python_requires=">=3.9",
     install_requires=requirements,
-    extras_require={"test": ["pytest", "pytest-timeout", "selenium"]},
+    extras_require={"test": ["pytest", "pytest-timeout", "selenium", "httpx"]},
+    package_data={"ppir.serve": ["static/*"]},  # the service's page
     license="Apache-2.0",
 )

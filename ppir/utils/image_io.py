@@ -28,17 +28,26 @@ def read_image(path, apply_exif=True):
         raise ImageReadError(f"{path}: is a directory, not an image")
     if os.path.getsize(path) == 0:
         raise ImageReadError(f"{path}: empty file")
-    data = np.fromfile(path, dtype=np.uint8)  # fromfile + imdecode also handles non-ASCII paths
+    # fromfile + imdecode also handles non-ASCII paths
+    return decode_image(np.fromfile(path, dtype=np.uint8), path, apply_exif)
+
+
+def decode_image(data, name="image", apply_exif=True):
+    """``read_image`` for the bytes of an image file (``bytes`` or a uint8 array); ``name`` is
+    what error messages call it."""
+    data = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    if data.size == 0:
+        raise ImageReadError(f"{name}: empty file")
     flags = cv2.IMREAD_UNCHANGED
     img = cv2.imdecode(data, flags)
     if img is None:
-        raise ImageReadError(f"{path}: not an image, or a truncated/corrupt one")
+        raise ImageReadError(f"{name}: not an image, or a truncated/corrupt one")
     if img.dtype not in (np.uint8, np.uint16):
         if img.dtype == np.float32 or img.dtype == np.float64:
             img = np.clip(img, 0, 1)
             img = np.round(img * 65535).astype(np.uint16)
         else:
-            raise ImageReadError(f"{path}: unsupported pixel type {img.dtype}")
+            raise ImageReadError(f"{name}: unsupported pixel type {img.dtype}")
     if img.ndim == 2:
         img = img[:, :, None]
     elif img.shape[2] == 3:
@@ -46,10 +55,99 @@ def read_image(path, apply_exif=True):
     elif img.shape[2] == 4:
         img = img[:, :, [2, 1, 0, 3]]
     elif img.shape[2] != 1:
-        raise ImageReadError(f"{path}: {img.shape[2]} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)")
+        raise ImageReadError(f"{name}: {img.shape[2]} channels; expected 1 (gray), 3 (RGB) or 4 (RGBA)")
     if apply_exif:
         img = _apply_exif_orientation(data, img)
     return np.ascontiguousarray(img)
+
+
+def image_size(data):
+    """(width, height) read from the header of an image file's bytes, without decoding it, or
+    None when the format is not one of PNG, JPEG, BMP, TIFF, WebP, PPM/PGM or the header is cut.
+
+    For size limits decided before decoding (a small file may declare a huge image)."""
+    raw = memoryview(data).cast("B") if not isinstance(data, np.ndarray) else memoryview(data.reshape(-1))
+    head = bytes(raw[:32])
+    try:
+        if head[:8] == b"\x89PNG\r\n\x1a\n" and head[12:16] == b"IHDR":
+            return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        if head[:2] == b"\xff\xd8":
+            return _jpeg_size(raw)
+        if head[:2] == b"BM" and len(head) >= 26:
+            return int.from_bytes(head[18:22], "little", signed=True), abs(int.from_bytes(head[22:26], "little", signed=True))
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            return _webp_size(head)
+        if head[:4] in (b"II*\x00", b"MM\x00*"):
+            return _tiff_size(bytes(raw))
+        if head[:1] == b"P" and head[1:2] in b"123456" and len(head) >= 2:
+            return _pnm_size(bytes(raw[:1024]))
+    except (IndexError, ValueError):
+        return None
+    return None
+
+
+def _valid(width, height):
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def _jpeg_size(raw):
+    """From the first start-of-frame marker (SOF0-SOF15 but DHT, JPG, DAC)."""
+    pos = 2
+    while pos + 9 <= len(raw):
+        if raw[pos] != 0xFF:
+            return None
+        marker = raw[pos + 1]
+        if marker == 0xFF:
+            pos += 1
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(raw[pos + 5 : pos + 7], "big")
+            return _valid(int.from_bytes(raw[pos + 7 : pos + 9], "big"), height)
+        if marker in (0xD9, 0xDA):
+            return None
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            pos += 2
+            continue
+        pos += 2 + int.from_bytes(raw[pos + 2 : pos + 4], "big")
+    return None
+
+
+def _webp_size(head):
+    kind = head[12:16]
+    if kind == b"VP8 " and head[23:26] == b"\x9d\x01\x2a":
+        return _valid(int.from_bytes(head[26:28], "little") & 0x3FFF, int.from_bytes(head[28:30], "little") & 0x3FFF)
+    if kind == b"VP8L" and head[20] == 0x2F:
+        bits = int.from_bytes(head[21:25], "little")
+        return _valid((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+    if kind == b"VP8X":
+        return _valid(int.from_bytes(head[24:27], "little") + 1, int.from_bytes(head[27:30], "little") + 1)
+    return None
+
+
+def _tiff_size(tiff):
+    """ImageWidth (256) and ImageLength (257) of the first IFD."""
+    order = "little" if tiff[:2] == b"II" else "big"
+    ifd = int.from_bytes(tiff[4:8], order)
+    count = int.from_bytes(tiff[ifd : ifd + 2], order)
+    found = {}
+    for i in range(count):
+        entry = tiff[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+        if len(entry) < 12:
+            break
+        tag, kind = int.from_bytes(entry[0:2], order), int.from_bytes(entry[2:4], order)
+        if tag in (256, 257):
+            found[tag] = int.from_bytes(entry[8:10] if kind == 3 else entry[8:12], order)
+    return _valid(found[256], found[257]) if len(found) == 2 else None
+
+
+def _pnm_size(head):
+    """Width and height of a PBM/PGM/PPM header (comments allowed)."""
+    fields = []
+    for line in head[2:].split(b"\n"):
+        fields += line.split(b"#")[0].split()
+        if len(fields) >= 2:
+            return _valid(int(fields[0]), int(fields[1]))
+    return None
 
 
 def _apply_exif_orientation(raw, img):
@@ -167,20 +265,25 @@ def from_float(img, dtype=np.uint8):
     return np.round(np.clip(img, 0.0, 1.0) * peak).astype(dtype)
 
 
-def write_image(path, img):
-    """Write an HxWxC (C in 1, 3, 4; RGB(A) order) uint8/uint16 array; the format follows the suffix."""
-    path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+def encode_image(img, ext=".png", name="image"):
+    """The bytes of an HxWxC (C in 1, 3, 4; RGB(A) order) uint8/uint16 array encoded as ``ext``."""
     if img.ndim == 3 and img.shape[2] == 3:
         img = img[:, :, ::-1]
     elif img.ndim == 3 and img.shape[2] == 4:
         img = img[:, :, [2, 1, 0, 3]]
     elif img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
-    ext = os.path.splitext(path)[1] or ".png"
     ok, buf = cv2.imencode(ext, np.ascontiguousarray(img))
     if not ok:
-        raise ImageReadError(f"{path}: could not encode image as {ext}")
+        raise ImageReadError(f"{name}: could not encode image as {ext}")
+    return buf
+
+
+def write_image(path, img):
+    """Write an HxWxC (C in 1, 3, 4; RGB(A) order) uint8/uint16 array; the format follows the suffix."""
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    buf = encode_image(img, os.path.splitext(path)[1] or ".png", path)
     tmp = path + ".tmp"
     buf.tofile(tmp)
     os.replace(tmp, path)

@@ -168,7 +168,7 @@ async def _wait(job, request, worker, deadline, timeout):
     finally:
         gone.cancel()
     if result in done:
-        return _outcome(job)
+        return _outcome(job, result.exception())
     worker.cancel(job)
     result.cancel()
     if gone in done:
@@ -184,8 +184,7 @@ async def _disconnected(request):
             return
 
 
-def _outcome(job):
-    err = job.future.exception()
+def _outcome(job, err):
     if err is None:
         return job.future.result()
     if is_out_of_memory(err):

@@ -13,6 +13,7 @@ Paddle's cached blocks) before the next job starts.
 """
 import collections
 import concurrent.futures
+import ctypes
 import gc
 import logging
 import threading
@@ -190,4 +191,14 @@ class InferenceWorker:
             import paddle
 
             paddle.device.cuda.empty_cache()
+        _return_free_heap_to_os()
         log.warning("a request ran out of memory; its memory was released")
+
+
+def _return_free_heap_to_os():
+    """glibc keeps freed heap pages; after a failed pass they would stay in the process's
+    resident memory. ``malloc_trim(0)`` gives them back (no-op where there is no glibc)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

@@ -92,23 +92,10 @@ def _valid(width, height):
 
 def _jpeg_size(raw):
     """From the first start-of-frame marker (SOF0-SOF15 but DHT, JPG, DAC)."""
-    pos = 2
-    while pos + 9 <= len(raw):
-        if raw[pos] != 0xFF:
-            return None
-        marker = raw[pos + 1]
-        if marker == 0xFF:
-            pos += 1
-            continue
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+    for marker, pos, _ in _jpeg_segments(raw):
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC) and pos + 9 <= len(raw):
             height = int.from_bytes(raw[pos + 5 : pos + 7], "big")
             return _valid(int.from_bytes(raw[pos + 7 : pos + 9], "big"), height)
-        if marker in (0xD9, 0xDA):
-            return None
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
-            pos += 2
-            continue
-        pos += 2 + int.from_bytes(raw[pos + 2 : pos + 4], "big")
     return None
 
 
@@ -187,22 +174,31 @@ def _strip_exif_header(block):
     return block[6:] if bytes(block[:6]) == b"Exif\x00\x00" else block
 
 
-def _jpeg_exif(raw):
-    """The TIFF bytes of the first APP1 'Exif' segment before the image data."""
+def _jpeg_segments(raw):
+    """(marker, position, length) of each JPEG header segment, up to the image data."""
     pos = 2
     while pos + 4 <= len(raw):
         if raw[pos] != 0xFF:
-            return None
+            return
         marker = raw[pos + 1]
         if marker == 0xFF:  # fill byte before a marker
             pos += 1
             continue
-        if marker in (0xDA, 0xD9):  # start of scan / end of image: no EXIF in the header
-            return None
+        if marker in (0xDA, 0xD9):  # start of scan / end of image: the header is over
+            return
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
+            pos += 2
+            continue
         length = int.from_bytes(raw[pos + 2 : pos + 4], "big")
+        yield marker, pos, length
+        pos += 2 + length
+
+
+def _jpeg_exif(raw):
+    """The TIFF bytes of the first APP1 'Exif' segment before the image data."""
+    for marker, pos, length in _jpeg_segments(raw):
         if marker == 0xE1 and bytes(raw[pos + 4 : pos + 10]) == b"Exif\x00\x00":
             return raw[pos + 10 : pos + 2 + length]
-        pos += 2 + length
     return None
 
 

@@ -355,7 +355,7 @@ def test_bad_start_is_one_line_and_exit_2(weights, tmp_path):
     }
     try:
         for name, words in (("task", ["'Sharpening'", "Deblurring, Denoising, Deraining"]),
-                            ("weights", ["cut.pdparams", "truncated"]), ("arch", ["'UNet'", "MPRNet, MIRNetV2"])):
+                            ("weights", ["cut.pdparams", "truncated"]), ("arch", ["'UNet'", "Registered: MIRNet, MIRNetV2, MPRNet"])):
             run = runs[name]
             assert run.proc.wait(timeout=120) == 2, run.logs()
             with open(run.err_path) as f:

@@ -23,8 +23,10 @@ from ppir.serve.server import serve  # noqa: E402
 def main(argv=None):
     defaults = Limits()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--arch", required=True, help="MPRNet or MIRNetV2")
-    parser.add_argument("--task", required=True, help="the arch's task, e.g. Deraining or real_denoising")
+    parser.add_argument("--arch", required=True, help="a registered network: MPRNet, MIRNetV2, MIRNet")
+    parser.add_argument("--task", default=None,
+                        help="a released model of the network (any case), e.g. Deraining or real_denoising; "
+                             "needed without --weight_path")
     parser.add_argument("--weight_path", default=None, help="weights file; default: the task's released weights")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     parser.add_argument("--port", type=int, default=8866)

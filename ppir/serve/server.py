@@ -11,7 +11,8 @@ import signal
 import socket
 import sys
 
-from ..apps.exporting import FAMILIES
+from ..apps import Predictor
+from ..apps.network_loading import resolve
 from ..errors import ConfigError, PpirError
 from ..utils.device import select_device
 from .app import create_app
@@ -21,15 +22,14 @@ from .worker import InferenceWorker
 log = logging.getLogger("ppir.serve")
 
 
-def predictor_class(arch, task):
-    """The predictor family serving ``arch``, with ``task`` checked (ConfigError if unknown)."""
-    family = FAMILIES.get(arch) or {name.lower(): cls for name, cls in FAMILIES.items()}.get(str(arch).lower())
-    if family is None:
-        raise ConfigError(f"no predictor for arch {arch!r}; choose one of {', '.join(FAMILIES)}")
-    task = family.canonical_task(task)
-    if getattr(family, "dual_view", False) is True or task == "defocus_deblurring":
-        raise ConfigError(f"{task} takes two views per photo; the service restores one image per request")
-    return family, task
+def check_model(arch, task):
+    """The arch and task checked before anything loads (ConfigError naming the choices); one
+    image per request, so two-view models are refused."""
+    base, release = resolve(arch, task)
+    if release is not None and release.views != 1:
+        raise ConfigError(f"{release.task} takes {release.views} views per photo; the service restores one "
+                          f"image per request")
+    return base["name"], release.task if release is not None else task
 
 
 def describe(arch, task, worker, weight_path):
@@ -39,7 +39,7 @@ def describe(arch, task, worker, weight_path):
     if predictor is not None and worker.ready.is_set():
         info.update(weights=predictor.weights_source, backend=predictor.backend.name,
                     backend_description=getattr(predictor.backend, "description", predictor.backend.name),
-                    device=predictor.device, scale=getattr(predictor, "upscale", None) or 1,
+                    device=predictor.device, scale=predictor.scale * (predictor.upscale or 1),
                     size_multiple=predictor.size_multiple)
     if worker.load_error:
         info["error"] = worker.load_error
@@ -53,7 +53,7 @@ def serve(arch, task, weight_path=None, host="127.0.0.1", port=8866, backend="au
 
     limits = limits or Limits()
     try:
-        family, task = predictor_class(arch, task)
+        arch, task = check_model(arch, task)
         device = select_device(device)
         sock = _bind(host, port)
     except PpirError as err:
@@ -66,12 +66,12 @@ def serve(arch, task, weight_path=None, host="127.0.0.1", port=8866, backend="au
             server.should_exit = True
 
     worker = InferenceWorker(
-        lambda: family(task, weight_path=weight_path, device=device, backend=backend),
+        lambda: Predictor(arch, task, weight_path=weight_path, device=device, backend=backend),
         limits.max_queue, on_load_failed=load_failed)
-    app = create_app(worker, limits, lambda: describe(family.family, task, worker, weight_path))
+    app = create_app(worker, limits, lambda: describe(arch, task, worker, weight_path))
     config = uvicorn.Config(app, log_level=log_level, lifespan="on", timeout_keep_alive=5)
     server = uvicorn.Server(config)
-    print(f"serving {family.family} {task} on http://{host}:{sock.getsockname()[1]} "
+    print(f"serving {arch} {task or ''} on http://{host}:{sock.getsockname()[1]} "
           f"(ready once /readyz answers 200)", flush=True)
     worker.start()
     # uvicorn re-raises the signal it stopped for once it is done; with this handler in place

@@ -47,6 +47,13 @@ def replica(dataset_cfg, base):
     if name == "DND":
         cfg["root"] = dnd_files(root)
         return cfg
+    if name == "PairedImageDataset":  # the fine-tune configs: <root>/<input_dir(s)>/ and <root>/<target_dir>/
+        inputs = cfg.get("input_dir", "input")
+        for sub in [inputs] if isinstance(inputs, str) else inputs:
+            write_images(os.path.join(root, sub), ["a", "b", "c"], noise=0.02)
+        write_images(os.path.join(root, cfg.get("target_dir", "target")), ["a", "b", "c"])
+        cfg["root"] = root
+        return cfg
     cls = DATASETS.get(name)
     assert issubclass(cls, BenchmarkDataset), f"no replica recipe for dataset {name}"
     split = cfg.get("split") or next(iter(cls.splits))
@@ -70,6 +77,7 @@ def shrink(cfg, base):
     cfg["arch"].update(TINY_ARCHS[cfg["arch"]["name"]])
     train_cfg = cfg["train"]
     train_cfg.update(batch_size=2, num_workers=0, total_iters=2)
+    train_cfg["pretrained"] = None  # no download here: tests/test_finetune.py covers the released-weights start
     train_cfg["dataset"] = dict(replica(train_cfg["dataset"], base), patch_size=16)
     if train_cfg["progressive"]["iters"]:
         stages = len(train_cfg["progressive"]["iters"])

@@ -1,6 +1,7 @@
 """Datasets (paired folders, benchmark presets, SIDD/DND .mat, synthetic degradations) and the
 per-batch training helpers (MixUp, progressive learning). See docs/datasets.md."""
 from ..registry import DATASETS, accepted_options
+from .holdout import NamedSubset, holdout_names  # noqa: F401 (registers NamedSubset)
 from .dnd import DND, DNDSubmissionWriter, read_dnd_boxes, write_dnd_submission
 from .mixup import MIXUP_PRESETS, mixup, mixup_options
 from .paired import PairedImageDataset

@@ -7,9 +7,9 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 
 from ..errors import PpirError
+from ..utils.atomic import write_text_atomic
 from .checks import MAX_SHIFT, check_dataset_config, check_paired_root, config_datasets
 
 EXIT_CLEAN, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -83,9 +83,4 @@ def _write_json(data, target):
     if target == "-":
         print(text)
         return
-    folder = os.path.dirname(os.path.abspath(target))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
-    os.replace(tmp, target)
+    write_text_atomic(target, text + "\n")

@@ -31,6 +31,7 @@ KINDS = ("layout", "unpaired", "unreadable", "size", "format", "too_small", "dup
 MAX_SHIFT = 2.0  # pixels (of the target): a global shift this large is a misaligned pair
 SHIFT_TOLERANCE = 0.25  # how far the estimate may fall short (sub-pixel accuracy after downscaling)
 ALIGN_SIDE = 512  # longest side of the luminance images that are phase-correlated
+RUN_OPTIONS = ("skip_bad_files",)  # dataset keys the engine reads itself, not the dataset class
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _CHANNEL_NAMES = {1: "gray", 3: "RGB", 4: "RGBA"}
 
@@ -149,7 +150,7 @@ def check_dataset_config(name, dataset_cfg, patch_size=None, **options):
     of unpaired files is still checked (every unpaired file listed), other build errors are one
     'layout' problem."""
     try:
-        dataset = DATASETS.build(dataset_cfg)
+        dataset = DATASETS.build({k: v for k, v in dataset_cfg.items() if k not in RUN_OPTIONS})
     except UnpairedImagesError as err:
         root = os.path.dirname(os.fspath(err.folders[-1]))
         return check_folders(err.folders, err.key_patterns, name=name, root=root, patch_size=patch_size, **options)
@@ -160,13 +161,15 @@ def check_dataset_config(name, dataset_cfg, patch_size=None, **options):
     return check_dataset(dataset, name, patch_size=patch_size, **options)
 
 
-def config_datasets(cfg):
-    """``[(section name, dataset config, patch size)]`` for every dataset a run config names."""
+def config_datasets(cfg, sections=("val", "test")):
+    """``[(section name, dataset config, patch size)]`` for the training set and the evaluation
+    sets of ``sections`` a run config names."""
     found = []
     train = (cfg.get("train") or {}).get("dataset")
     if train:
-        found.append(("train.dataset", train, train.get("patch_size")))
-    for section in ("val", "test"):
+        patch = train.get("patch_size") or (train.get("dataset") or {}).get("patch_size")  # NamedSubset wraps
+        found.append(("train.dataset", train, patch))
+    for section in sections:
         for set_name, entry in ((cfg.get(section) or {}).get("datasets") or {}).items():
             if entry and entry.get("dataset"):
                 found.append((f"{section}.datasets.{set_name}", entry["dataset"], None))

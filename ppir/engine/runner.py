@@ -10,6 +10,7 @@ from .checkpoint import CheckpointFolder, resolve_resume
 from .config import dump_config
 from .distributed import barrier, init_distributed, is_main, world_size
 from .evaluation import build_eval_sets, evaluate_sets
+from .finetune import prepare_training, record_holdout
 from .rng import seed_everything
 from .trainer import Trainer
 
@@ -23,8 +24,10 @@ def train(cfg, resume=None, load=None):
     device = select_device(cfg["device"])
     init_distributed()
     run_dir = run_dir_of(cfg)
-    trainer = Trainer(cfg, run_dir, device)
     path = resolve_resume(resume, CheckpointFolder(os.path.join(run_dir, "checkpoints"), 1))
+    prep = prepare_training(cfg, path, load)  # released weights, widths, data check, held-out pairs
+    load = prep.load
+    trainer = Trainer(cfg, run_dir, device)
     note = " (--resume auto: no checkpoint yet, starting from scratch)" if resume == "auto" and not path else ""
     if path:
         note = f" (resumed from {path})"
@@ -35,7 +38,9 @@ def train(cfg, resume=None, load=None):
     if is_main():
         dump_config(cfg, os.path.join(run_dir, "config.yaml"))
     barrier()
-    trainer.train(note)
+    trainer.train(note + prep.note())
+    if is_main() and prep.holdout:
+        record_holdout(os.path.join(run_dir, "metrics.json"), prep.holdout)
     return trainer
 
 

@@ -73,6 +73,8 @@ SCHEMA = {
     "train": {
         "dataset": Free(doc="training dataset config for ppir.data.build_dataset", fields=DATASET_FIELDS),
         "batch_size": Field(int, 16, minimum=1, doc="global batch over all processes (split evenly per rank)"),
+        "micro_batches": Field(int, 1, minimum=1,
+                               doc="gradient accumulation: run each batch in this many slices, one optimizer step"),
         "num_workers": Field(int, 0, minimum=0, doc="DataLoader worker processes per rank"),
         "total_iters": Field(int, 1000, minimum=1, doc="optimizer steps"),
         "loss": Free(doc="loss config for ppir.losses.build_loss"),
@@ -88,6 +90,10 @@ SCHEMA = {
             doc="ppir.engine.schedulers: constant | warmup_cosine | cyclic_cosine, with its arguments",
         ),
         "grad_clip_norm": Field(float, None, minimum=0.0, doc="clip the global gradient norm to this value"),
+        "pretrained": Field(str, None, choices=("released",),
+                            doc="'released': start from arch.name/arch.task's released weights (downloaded once; --load W "
+                                "takes W instead); with either, the widths come from the weights"),
+        "check_data": Field(bool, True, doc="check the paired datasets' file headers before training; stop on problems"),
         "ema_decay": Field(float, None, minimum=0.0, maximum=1.0, doc="keep an exponential moving average of the weights"),
         "amp": Field(bool, False, doc="automatic mixed precision (GPU)"),
         "amp_level": Field(str, "O1", choices=("O1", "O2")),
@@ -111,6 +117,9 @@ SCHEMA = {
         "best_mode": Field(str, "max", choices=("max", "min")),
         "save_images": Field(int, 2, minimum=0, doc="restored samples saved per set at each validation"),
         "score_input": Field(bool, False, doc="also score the unrestored inputs once, for comparison"),
+        "holdout": Field(float, None, minimum=0.0, maximum=0.5,
+                         doc="no val.datasets: validate on this share of the training pairs (by name, at least one), "
+                             "never trained on"),
     },
     "test": {
         "datasets": MapOf(EVAL_SET, doc="benchmark sets scored by --evaluate-only"),

@@ -174,13 +174,18 @@ class Trainer:
                            prob=mix["prob"], rng=rng)  # fmt: skip
         self.lr = self.schedule(self.iteration, self.base_lr)
         self.optimizer.set_lr(self.lr)
-        with self.amp.autocast():
-            loss = self.loss_fn(self.model(lq), gt)
-        value = float(loss)
-        diverged, self.stop_requested = any_rank([not math.isfinite(value), self.stop_requested])
-        if diverged:
-            raise self._diverged(value)
-        self.amp.backward_and_step(loss, self.optimizer)
+        value = 0.0
+        for lq_part, gt_part, weight in micro_batches(lq, gt, self.cfg["train"]["micro_batches"]):
+            with self.amp.autocast():
+                loss = self.loss_fn(self.model(lq_part), gt_part)
+            loss = loss if weight == 1 else loss * weight
+            part = float(loss)
+            diverged, self.stop_requested = any_rank([not math.isfinite(part), self.stop_requested])
+            if diverged:
+                raise self._diverged(part)
+            self.amp.backward(loss)
+            value += part
+        self.amp.step(self.optimizer)
         self.optimizer.clear_grad(set_to_zero=False)
         if self.ema is not None:
             self.ema.update()
@@ -338,12 +343,13 @@ class _AmpSetup:
             return contextlib.nullcontext()
         return paddle.amp.auto_cast(enable=True, level=self.level)
 
-    def backward_and_step(self, loss, optimizer):
+    def backward(self, loss):
+        (loss if self.scaler is None else self.scaler.scale(loss)).backward()
+
+    def step(self, optimizer):
         if self.scaler is None:
-            loss.backward()
             optimizer.step()
             return
-        self.scaler.scale(loss).backward()
         self.scaler.step(optimizer)
         self.scaler.update()
 
@@ -358,6 +364,18 @@ class _NextItem:
     def __call__(self, key, attempt):
         index, seed = key
         return ((index + 1) % self.count, seed)
+
+
+def micro_batches(lq, gt, parts):
+    """``train.micro_batches`` (gradient accumulation): the batch cut into ``parts`` slices run one
+    after another, each with the weight (its share of the batch) that makes the summed gradients
+    those of the whole batch: the step of ``batch_size`` in the memory of a slice."""
+    total = lq.shape[0]
+    parts = max(1, min(int(parts), total))
+    if parts == 1:
+        return [(lq, gt, 1)]
+    bounds = [round(i * total / parts) for i in range(parts + 1)]
+    return [(lq[a:b], gt[a:b], (b - a) / total) for a, b in zip(bounds, bounds[1:])]
 
 
 class _Identity(paddle.nn.Layer):

@@ -1,0 +1,172 @@
+"""What a run settles before its first step, for fine-tuning on one's own pairs:
+
+- ``train.pretrained: released``: the weights to start from are the released weights of
+  ``arch.name`` / ``arch.task``, downloaded once into the apps' cache (same offline error), unless
+  ``--load W`` names others; either way the network's widths are read from those weights (or, on
+  ``--resume``, from the checkpoint), so quick-start-sized or custom-width weights fine-tune too.
+- ``train.check_data``: the training and validation pairs are checked as ``tools/check_dataset.py
+  --quick`` does (headers, sizes, formats, pairing, patch size); problems stop the run, listed.
+- ``val.holdout``: with no validation set, a share of the training pairs, chosen by name
+  (``ppir.data.holdout``), becomes the ``holdout`` validation set and leaves the training set.
+"""
+import json
+import os
+
+from ..data.checks import check_dataset_config, config_datasets
+from ..data.holdout import holdout_names
+from ..errors import ConfigError, DatasetError
+from ..registry import DATASETS
+from ..utils.atomic import write_json_atomic
+from ..utils.download import download_cached
+from ..weights import read_state_dict
+from .checkpoint import read_checkpoint
+
+HOLDOUT_SET = "holdout"
+HOLDOUT_PROTOCOL = {"name": "holdout", "metrics": [{"name": "PSNR"}, {"name": "SSIM", "mode": "matlab3d"}],
+                    "quantize": True}  # fmt: skip
+RUN_OPTIONS = ("skip_bad_files",)  # dataset keys the engine reads itself (kept outside NamedSubset)
+MAX_LISTED = 20
+
+
+class Preparation:
+    """``load``: the weights to start from; ``holdout``: the held-out names (or None); ``notes``:
+    what to say in the run's first log line."""
+
+    def __init__(self, load):
+        self.load, self.holdout, self.notes = load, None, []
+
+    def note(self):
+        return "".join(f"; {note}" for note in self.notes)
+
+
+def prepare_training(cfg, resume_path=None, load=None):
+    """Settle ``cfg`` (widths, held-out split) and the starting weights; check the data."""
+    prep = Preparation(load)
+    if cfg["train"]["pretrained"]:
+        _settle_weights(cfg, prep, resume_path)
+    if cfg["train"]["check_data"]:
+        check_run_data(cfg)
+    held = apply_holdout(cfg)
+    if held:
+        prep.holdout, total = held
+        prep.notes.append(f"held out for validation, never trained on: {len(prep.holdout)} of {total} pairs "
+                          f"({', '.join(prep.holdout)})")  # fmt: skip
+    return prep
+
+
+# --- weights -----------------------------------------------------------------------------------
+
+
+def _predictor_family(arch_cfg):
+    from ..apps import MIRNetV2Predictor, MPRPredictor  # the released models' table, for now
+
+    families = {"MPRNet": MPRPredictor, "MIRNetV2": MIRNetV2Predictor}
+    name = arch_cfg.get("name")
+    if name not in families:
+        raise ConfigError(f"train.pretrained: ppir knows no released weights for {name!r}; give --load W")
+    return families[name]
+
+
+def released_weights(arch_cfg):
+    """The local path of the released weights of ``arch_cfg`` (downloaded once into the cache)."""
+    family = _predictor_family(arch_cfg)
+    if not arch_cfg.get("task"):
+        raise ConfigError("train.pretrained: released needs arch.task (which released model to start from)")
+    spec = family.tasks[family.canonical_task(arch_cfg["task"])]
+    return download_cached(spec.url, filename=spec.filename)
+
+
+def widths_from_weights(arch_cfg, state):
+    """Constructor options read from a state dict's shapes ({} when they cannot be read)."""
+    try:
+        return _predictor_family(arch_cfg).arch_from_weights(state)
+    except ConfigError:
+        return {}
+
+
+def _settle_weights(cfg, prep, resume_path):
+    if resume_path:
+        state = read_checkpoint(resume_path)["model"]
+    else:
+        if prep.load is None:
+            prep.load = released_weights(cfg["arch"])
+            prep.notes.append(f"starting from the released {cfg['arch']['name']} {cfg['arch']['task']} weights")
+        state = read_state_dict(prep.load)
+    options = widths_from_weights(cfg["arch"], state)
+    cfg["arch"].update(options)
+    if options and not resume_path:
+        prep.notes.append("network options from the weights: " + ", ".join(f"{k}={v}" for k, v in options.items()))
+
+
+# --- data --------------------------------------------------------------------------------------
+
+
+def check_run_data(cfg):
+    """The cheap checks of ``tools/check_dataset.py`` on the training and validation sets; a
+    ``DatasetError`` listing the problems (first line: how many, and where) when there are any.
+
+    Folders that cannot be listed are left to the dataset's own error when it is built; with
+    ``skip_bad_files`` unreadable files are left to the run, which skips them."""
+    lines = []
+    for name, dataset_cfg, patch in config_datasets(cfg, sections=("val",)):
+        report = check_dataset_config(name, dataset_cfg, patch_size=patch, deep=False, progress=False)
+        skip_bad = bool((dataset_cfg or {}).get("skip_bad_files"))
+        lines += [f"{name}: {p.line()}" for p in report.problems
+                  if p.kind != "layout" and not (skip_bad and p.kind == "unreadable")]  # fmt: skip
+    if not lines:
+        return
+    if len(lines) == 1:
+        raise DatasetError(f"{lines[0]} (found before training; fix it, or set train.check_data: false)")
+    shown = lines[:MAX_LISTED] + ([f"... (+{len(lines) - MAX_LISTED} more)"] if len(lines) > MAX_LISTED else [])
+    raise DatasetError(
+        f"{len(lines)} problems in the data, found before training (python tools/check_dataset.py --config-file "
+        "CONFIG also looks for duplicates and misaligned pairs; train.check_data: false skips this):\n  "
+        + "\n  ".join(shown)
+    )
+
+
+def _inner(dataset_cfg):
+    return {k: v for k, v in dataset_cfg.items() if k not in RUN_OPTIONS}
+
+
+def apply_holdout(cfg):
+    """With ``val.holdout`` and no validation set: move the held-out pairs from ``train.dataset``
+    to the validation set ``holdout`` (PSNR / SSIM, inputs scored too, best weights chosen on its
+    PSNR unless ``val.best_metric`` says otherwise). Returns (held-out names, pairs in all), or None."""
+    share = cfg["val"]["holdout"]
+    if not share or cfg["val"]["datasets"]:
+        return None
+    train_cfg = cfg["train"]["dataset"]
+    inner = _inner(train_cfg)
+    run_keys = {k: train_cfg[k] for k in RUN_OPTIONS if k in train_cfg}
+    dataset = DATASETS.build(inner)
+    pairs = getattr(dataset, "pairs", None)
+    if pairs is None:
+        raise ConfigError(f"val.holdout: {type(dataset).__name__} does not list its pairs; give val.datasets instead")
+    names = [key for key, _ in pairs]
+    if len(names) < 2:
+        raise ConfigError(f"val.holdout: the training set has {len(names)} pair(s); holding one out needs at least 2")
+    held = holdout_names(names, share)
+    cfg["train"]["dataset"] = {"name": "NamedSubset", "dataset": inner, "exclude": held, **run_keys}
+    val_dataset = {"name": "NamedSubset", "dataset": dict(inner, phase="val"), "only": held, **run_keys}
+    cfg["val"]["datasets"] = {
+        HOLDOUT_SET: {"dataset": val_dataset, "protocol": HOLDOUT_PROTOCOL, "max_images": None, "submission": None}
+    }
+    cfg["val"]["best_metric"] = cfg["val"]["best_metric"] or f"{HOLDOUT_SET}/PSNR"
+    cfg["val"]["score_input"] = True
+    return held, len(names)
+
+
+def record_holdout(metrics_path, names):
+    """Add the held-out names and their scores before (input) and after (last validation, best
+    weights' PSNR) to the run's ``metrics.json`` (rewritten atomically)."""
+    with open(metrics_path, encoding="utf-8") as f:
+        metrics = json.load(f)
+    metrics[HOLDOUT_SET] = {
+        "names": list(names),
+        "input": (metrics.get("input") or {}).get(HOLDOUT_SET),
+        "last": (metrics.get("last") or {}).get(HOLDOUT_SET),
+        "best": metrics.get("best"),
+    }
+    write_json_atomic(metrics_path, metrics)
+

@@ -31,7 +31,6 @@ KINDS = ("layout", "unpaired", "unreadable", "size", "format", "too_small", "dup
 MAX_SHIFT = 2.0  # pixels (of the target): a global shift this large is a misaligned pair
 SHIFT_TOLERANCE = 0.25  # how far the estimate may fall short (sub-pixel accuracy after downscaling)
 ALIGN_SIDE = 512  # longest side of the luminance images that are phase-correlated
-RUN_OPTIONS = ("skip_bad_files",)  # dataset keys the engine reads itself, not the dataset class
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _CHANNEL_NAMES = {1: "gray", 3: "RGB", 4: "RGBA"}
 
@@ -149,8 +148,10 @@ def check_dataset_config(name, dataset_cfg, patch_size=None, **options):
     """Build the dataset ``dataset_cfg`` names and check it; a dataset that cannot be built because
     of unpaired files is still checked (every unpaired file listed), other build errors are one
     'layout' problem."""
+    from ..engine.schema import DATASET_FIELDS  # keys the engine reads itself (the engine imports this package)
+
     try:
-        dataset = DATASETS.build({k: v for k, v in dataset_cfg.items() if k not in RUN_OPTIONS})
+        dataset = DATASETS.build({k: v for k, v in dataset_cfg.items() if k not in DATASET_FIELDS})
     except UnpairedImagesError as err:
         root = os.path.dirname(os.fspath(err.folders[-1]))
         return check_folders(err.folders, err.key_patterns, name=name, root=root, patch_size=patch_size, **options)

@@ -12,19 +12,20 @@
 import json
 import os
 
+from ..apps.network_loading import weights_file
+from ..archs.model_index import config_from_weights, released_model
 from ..data.checks import check_dataset_config, config_datasets
 from ..data.holdout import holdout_names
 from ..errors import ConfigError, DatasetError
 from ..registry import DATASETS
 from ..utils.atomic import write_json_atomic
-from ..utils.download import download_cached
 from ..weights import read_state_dict
 from .checkpoint import read_checkpoint
+from .schema import DATASET_FIELDS  # dataset keys the engine reads itself: kept outside NamedSubset
 
 HOLDOUT_SET = "holdout"
 HOLDOUT_PROTOCOL = {"name": "holdout", "metrics": [{"name": "PSNR"}, {"name": "SSIM", "mode": "matlab3d"}],
                     "quantize": True}  # fmt: skip
-RUN_OPTIONS = ("skip_bad_files",)  # dataset keys the engine reads itself (kept outside NamedSubset)
 MAX_LISTED = 20
 
 
@@ -57,31 +58,12 @@ def prepare_training(cfg, resume_path=None, load=None):
 # --- weights -----------------------------------------------------------------------------------
 
 
-def _predictor_family(arch_cfg):
-    from ..apps import MIRNetV2Predictor, MPRPredictor  # the released models' table, for now
-
-    families = {"MPRNet": MPRPredictor, "MIRNetV2": MIRNetV2Predictor}
-    name = arch_cfg.get("name")
-    if name not in families:
-        raise ConfigError(f"train.pretrained: ppir knows no released weights for {name!r}; give --load W")
-    return families[name]
-
-
 def released_weights(arch_cfg):
-    """The local path of the released weights of ``arch_cfg`` (downloaded once into the cache)."""
-    family = _predictor_family(arch_cfg)
+    """The local path of the released weights of ``arch_cfg`` (``name`` and ``task``, from the model
+    index), downloaded once into the apps' cache; the apps' errors when offline or not downloadable."""
     if not arch_cfg.get("task"):
         raise ConfigError("train.pretrained: released needs arch.task (which released model to start from)")
-    spec = family.tasks[family.canonical_task(arch_cfg["task"])]
-    return download_cached(spec.url, filename=spec.filename)
-
-
-def widths_from_weights(arch_cfg, state):
-    """Constructor options read from a state dict's shapes ({} when they cannot be read)."""
-    try:
-        return _predictor_family(arch_cfg).arch_from_weights(state)
-    except ConfigError:
-        return {}
+    return weights_file(arch_cfg["name"], released_model(arch_cfg["name"], arch_cfg["task"]), None)
 
 
 def _settle_weights(cfg, prep, resume_path):
@@ -92,7 +74,7 @@ def _settle_weights(cfg, prep, resume_path):
             prep.load = released_weights(cfg["arch"])
             prep.notes.append(f"starting from the released {cfg['arch']['name']} {cfg['arch']['task']} weights")
         state = read_state_dict(prep.load)
-    options = widths_from_weights(cfg["arch"], state)
+    options = config_from_weights(cfg["arch"]["name"], state)
     cfg["arch"].update(options)
     if options and not resume_path:
         prep.notes.append("network options from the weights: " + ", ".join(f"{k}={v}" for k, v in options.items()))
@@ -126,7 +108,7 @@ def check_run_data(cfg):
 
 
 def _inner(dataset_cfg):
-    return {k: v for k, v in dataset_cfg.items() if k not in RUN_OPTIONS}
+    return {k: v for k, v in dataset_cfg.items() if k not in DATASET_FIELDS}
 
 
 def apply_holdout(cfg):
@@ -138,7 +120,7 @@ def apply_holdout(cfg):
         return None
     train_cfg = cfg["train"]["dataset"]
     inner = _inner(train_cfg)
-    run_keys = {k: train_cfg[k] for k in RUN_OPTIONS if k in train_cfg}
+    run_keys = {k: train_cfg[k] for k in DATASET_FIELDS if k in train_cfg}
     dataset = DATASETS.build(inner)
     pairs = getattr(dataset, "pairs", None)
     if pairs is None:

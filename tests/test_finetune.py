@@ -165,3 +165,11 @@ def test_micro_batches_give_the_step_of_the_whole_batch(pairs, tiny_weights, tmp
         finals.append(read_state_dict(str(out / "finetune_mprnet_deblurring" / "weights" / "final.pdparams")))
     assert max(float(np.max(np.abs(finals[0][k] - finals[1][k]))) for k in finals[0]) < 1e-5
     assert [w for _, _, w in micro_batches(np.zeros((5, 1)), np.zeros((5, 1)), 2)] == [0.4, 0.6]
+
+
+def test_evaluate_only_with_a_finetune_config_takes_the_widths_of_the_weights(pairs, tiny_weights, tmp_path):
+    mine = f"val.datasets.mine={{dataset: {{name: PairedImageDataset, root: {pairs}, phase: val}}, protocol: gopro}}"
+    done = run_main("-c", "configs/finetune_mprnet_denoising.yaml", "-o", f"train.dataset.root={pairs}", mine,
+                    "--evaluate-only", "--load", tiny_weights, "--output-dir", tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert set(json.loads((tmp_path / "metrics.json").read_text())["mine"]) == {"PSNR", "SSIM"}

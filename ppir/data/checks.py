@@ -30,6 +30,7 @@ from .files import UnpairedImagesError, match_by_name
 KINDS = ("layout", "unpaired", "unreadable", "size", "format", "too_small", "duplicate", "misaligned")
 MAX_SHIFT = 2.0  # pixels (of the target): a global shift this large is a misaligned pair
 SHIFT_TOLERANCE = 0.25  # how far the estimate may fall short (sub-pixel accuracy after downscaling)
+MIN_RESPONSE = 0.25  # a weaker correlation peak (flat images: noise on a clear sky peaks below 0.2) measures no shift
 ALIGN_SIDE = 512  # longest side of the luminance images that are phase-correlated
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _CHANNEL_NAMES = {1: "gray", 3: "RGB", 4: "RGBA"}
@@ -283,7 +284,7 @@ def estimate_shift(lq, gt, scale=1, side=ALIGN_SIDE):
     """``(dx, dy)``: the global shift of ``lq``'s content against ``gt``'s, in target pixels, by
     phase correlation of their luminance reduced to at most ``side`` pixels (a Hann window
     keeps the image borders out of it). Sub-pixel; noise, blur and brightness changes leave it
-    near 0."""
+    near 0. (0, 0) when the correlation peak is too weak to say (flat, textureless images)."""
     a, b = luminance(lq), luminance(gt)
     height, width = b.shape
     factor = max(1.0, max(height, width) / side)
@@ -292,5 +293,7 @@ def estimate_shift(lq, gt, scale=1, side=ALIGN_SIDE):
     b = cv2.resize(b, size, interpolation=cv2.INTER_AREA if b.shape[1] > size[0] else cv2.INTER_LINEAR)
     a, b = (a - a.mean()).astype(np.float64), (b - b.mean()).astype(np.float64)
     window = cv2.createHanningWindow(size, cv2.CV_64F)
-    (dx, dy), _ = cv2.phaseCorrelate(b, a, window)
+    (dx, dy), response = cv2.phaseCorrelate(b, a, window)
+    if response < MIN_RESPONSE:  # too little texture: the peak is noise, so no shift is claimed
+        return 0.0, 0.0
     return dx * width / size[0], dy * height / size[1]

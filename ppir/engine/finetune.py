@@ -80,6 +80,12 @@ def _settle_weights(cfg, prep, resume_path):
         prep.notes.append("network options from the weights: " + ", ".join(f"{k}={v}" for k, v in options.items()))
 
 
+def widths_for_evaluation(cfg, path):
+    """``--evaluate-only --load W`` with a fine-tune config: the network takes W's widths."""
+    if cfg["train"]["pretrained"] and path:
+        cfg["arch"].update(config_from_weights(cfg["arch"]["name"], read_state_dict(path)))
+
+
 # --- data --------------------------------------------------------------------------------------
 
 

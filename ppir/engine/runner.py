@@ -10,7 +10,7 @@ from .checkpoint import CheckpointFolder, resolve_resume
 from .config import dump_config
 from .distributed import barrier, init_distributed, is_main, world_size
 from .evaluation import build_eval_sets, evaluate_sets
-from .finetune import prepare_training, record_holdout
+from .finetune import prepare_training, record_holdout, widths_for_evaluation
 from .rng import seed_everything
 from .trainer import Trainer
 
@@ -57,6 +57,7 @@ def evaluate(cfg, load, save_images=False):
     sets = {**cfg["val"]["datasets"], **cfg["test"]["datasets"]}
     if not sets:
         raise ConfigError("the config has no val.datasets or test.datasets to evaluate")
+    widths_for_evaluation(cfg, load)  # fine-tune configs: the widths of the weights evaluated
     net = builders.network(cfg)
     load_weights(net, load)
     out_dir = cfg["output_dir"]

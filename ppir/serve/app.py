@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from ..apps.backends.selection import one_line
@@ -134,8 +134,7 @@ async def _restore(request, worker, limits):
         job = worker.submit(Job(image, options.self_ensemble, options.tile))
         del image
         restored = await _wait(job, request, worker, deadline, limits.timeout)
-        png = await run_in_threadpool(encode_image, restored, ".png")
-        return png.tobytes(), width * height
+        return await run_in_threadpool(_encode, restored), width * height
     finally:
         worker.release()
 
@@ -156,6 +155,13 @@ def _decode(data):
         raise HttpError(400, one_line(err)) from None
     except MemoryError:
         raise HttpError(503, "out of memory decoding the image; try again later", LOADING_RETRY_SECONDS) from None
+
+
+def _encode(restored):
+    try:
+        return encode_image(restored, ".png").tobytes()
+    except MemoryError:
+        raise HttpError(503, "out of memory encoding the result; try again later", LOADING_RETRY_SECONDS) from None
 
 
 async def _wait(job, request, worker, deadline, timeout):

@@ -6,7 +6,6 @@ answers while the model loads) and the inference worker beside it, and returns t
 * 2 with one line ``error: ...`` when the arch, task, device, limits or port are wrong, or the
   model fails to load (the server then stops by itself).
 """
-import logging
 import signal
 import socket
 import sys
@@ -18,8 +17,6 @@ from ..utils.device import select_device
 from .app import create_app
 from .limits import Limits
 from .worker import InferenceWorker
-
-log = logging.getLogger("ppir.serve")
 
 
 def check_model(arch, task):
@@ -74,13 +71,15 @@ def serve(arch, task, weight_path=None, host="127.0.0.1", port=8866, backend="au
     print(f"serving {arch} {task or ''} on http://{host}:{sock.getsockname()[1]} "
           f"(ready once /readyz answers 200)", flush=True)
     worker.start()
-    # uvicorn re-raises the signal it stopped for once it is done; with this handler in place
-    # that is a no-op, so a drained server exits 0 instead of dying of its own SIGTERM.
-    previous = signal.signal(signal.SIGTERM, _ignore)
+    # uvicorn re-raises the signal it stopped for once it is done; with these handlers in place
+    # that is a no-op, so a drained server exits 0 instead of dying of its own SIGTERM (or
+    # printing a KeyboardInterrupt traceback after Ctrl-C).
+    previous = {sig: signal.signal(sig, _ignore) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.run(sockets=[sock])
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if worker.load_error:
         print(f"error: {worker.load_error}", file=sys.stderr)
         return 2

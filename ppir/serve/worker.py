@@ -122,11 +122,12 @@ class InferenceWorker:
         return False
 
     def stop(self, timeout=None):
-        """Finish the jobs already queued, then end the thread."""
+        """Finish the jobs already queued, then end the thread (one still loading the model is
+        not waited for: it is a daemon thread and holds no request)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
-        if self._thread.is_alive():
+        if self.ready.is_set() and self._thread.is_alive():
             self._thread.join(timeout)
 
     # ----- the thread ----------------------------------------------------------------------

@@ -107,3 +107,15 @@ def test_generic_predictor_takes_a_config_dict_and_enlarges_for_sr():
     assert p.run(image[:20, :24]).shape == (60, 72, 3)
     same = Predictor("MIRNet", "sr_x3", weight_path=WEIGHTS, backend="dygraph", tile=0, upscale=False)
     assert same.run(image[:20, :24]).shape == (20, 24, 3)
+
+
+@pytest.mark.parametrize("case, arch, widths", [
+    ("mirnet_small", "MIRNet", {"n_feat": 16, "n_RRG": 1, "n_MSRB": 1}),
+    ("mirnetv2_small", "MIRNetV2", {"n_feat": 16, "n_MRB": 1}),
+    ("mprnet_small", "MPRNet", {"n_feat": 16, "scale_unetfeats": 8, "num_cab": 2}),
+])
+def test_export_reads_the_widths_from_the_weights_for_every_family(case, arch, widths):
+    from ppir.apps.exporting import load_any_network
+
+    _, arch_cfg = load_any_network(arch, weight_path=os.path.join(FIXTURES, f"{case}.pth"))
+    assert {key: arch_cfg[key] for key in widths} == widths

@@ -16,6 +16,7 @@ import re
 import yaml
 
 from ..errors import ConfigError
+from ..utils.custom_imports import import_custom
 from .schema import SCHEMA, Field, Free, MapOf
 
 
@@ -48,6 +49,7 @@ def load_config(path, overrides=()):
     cfg = _with_defaults(cfg, SCHEMA)  # fills sections that an override created
     if not cfg.get("name"):
         cfg["name"] = os.path.splitext(os.path.basename(os.fspath(path)))[0]
+    import_custom(cfg["custom_imports"])  # before anything is built, in every process that reads it
     return cfg
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import paddle
 from paddle.io import DataLoader, DistributedBatchSampler, Subset
 
+from ..archs.contract import contract_of, final_image
 from ..data.bad_files import GuardedItems, SkippedFiles, check_batch, guarded_collate
 from ..data.dnd import DNDSubmissionWriter
 from ..data.sidd import write_sidd_submission
@@ -54,11 +55,10 @@ def build_eval_sets(datasets_cfg, section):
 def restore(net, lq):
     """The network's final output for NCHW ``lq`` (array or tensor) of any size, clipped to [0, 1]."""
     lq = lq.numpy() if isinstance(lq, paddle.Tensor) else np.asarray(lq)
-    padded, size = pad_to_multiple(lq, getattr(net, "size_multiple", 1))
-    out = net(paddle.to_tensor(padded))
-    if isinstance(out, (list, tuple)):
-        out = out[0]  # MPRNet: [final, stage2, stage1]
-    return paddle.clip(crop(out, size), 0.0, 1.0)
+    contract = contract_of(net)
+    padded, (height, width) = pad_to_multiple(lq, contract.size_multiple)
+    out = final_image(net(paddle.to_tensor(padded)))  # MPRNet: [final, stage2, stage1]
+    return paddle.clip(crop(out, (height * contract.scale, width * contract.scale)), 0.0, 1.0)
 
 
 def to_hwc(tensor):

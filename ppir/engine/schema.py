@@ -69,6 +69,9 @@ SCHEMA = {
     "output_dir": Field(str, "output", doc="runs go to <output_dir>/<name>/"),
     "seed": Field(int, 1234, minimum=0, doc="seeds Python, NumPy, Paddle and the data order"),
     "device": Field(str, None, doc="'cpu', 'gpu' or 'gpu:N'; default: the GPU when there is one"),
+    "custom_imports": Field(list, [], items=str,
+                            doc="modules imported before anything is built, where your own networks, datasets, "
+                                "losses or metrics register themselves (mmengine's convention)"),
     "arch": Free(doc="network config for ppir.archs.build_arch: {name: MPRNet, task: ..., **overrides}"),
     "train": {
         "dataset": Free(doc="training dataset config for ppir.data.build_dataset", fields=DATASET_FIELDS),

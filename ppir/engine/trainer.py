@@ -380,7 +380,11 @@ def micro_batches(lq, gt, parts):
 
 class _Identity(paddle.nn.Layer):
     """Returns its input (the first 3 channels: the left view of a dual-pixel pair), so that scoring
-    it gives the unrestored input's quality (``val.score_input``)."""
+    it gives the unrestored input's quality (``val.score_input``). Its contract: it takes any
+    number of channels (3 is what it keeps), at any size."""
+
+    in_channels = out_channels = 3
+    size_multiple = scale = 1
 
     def forward(self, x):
         return x[:, :3]

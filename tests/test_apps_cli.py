@@ -325,7 +325,7 @@ def test_mirnetv2_defocus_pairs_16_bit_and_a_left_view_without_partner(start, tm
     assert restored.dtype == np.uint16 and restored.shape == (64, 96, 3)
     expected = MIRNetV2Predictor("defocus_deblurring", weight_path=weights, backend="dygraph", tile=0).run((left, right))
     np.testing.assert_array_equal(restored, expected)
-    assert sorted(os.listdir(tmp_path / "out" / "defocus_deblurring")) == ["view1.png"]
+    assert sorted(os.listdir(tmp_path / "out" / "defocus_deblurring")) == ["manifest.jsonl", "view1.png"]
 
 
 # ----- tools/export_model.py ---------------------------------------------------------------------
@@ -369,7 +369,7 @@ def test_batch_restores_every_kind_of_photo_and_reports_each_bad_file(early, pho
     for bad in BAD:
         assert len([line for line in failures if str(photos.root / bad) in line]) == 1, (bad, failures)
     folder = early.out / "batch"
-    assert sorted(os.listdir(folder / "Denoising")) == sorted(stem + ".png" for stem in GOOD)
+    assert sorted(os.listdir(folder / "Denoising")) == sorted([stem + ".png" for stem in GOOD] + ["manifest.jsonl"])
 
     predictor = MPRPredictor("denoising", weight_path=random_mprnet.path, backend="onnxruntime", tile=0)
     for stem, path in GOOD.items():
@@ -389,7 +389,7 @@ def test_folder_and_glob_inputs_exit_0_with_a_progress_bar(early):
     assert result.code == 0, result.err
     assert "4 image(s) to restore with dygraph" in result.out and "restored 4 of 4 image(s)" in result.out
     assert re.search(r"Denoising: 100%\|.*\| 4/4 ", result.err), result.err  # tqdm, on stderr
-    assert sorted(os.listdir(early.out / "good" / "Denoising")) == [stem + ".png" for stem in SMALL]
+    assert sorted(os.listdir(early.out / "good" / "Denoising")) == sorted([stem + ".png" for stem in SMALL] + ["manifest.jsonl"])
 
 
 def test_dygraph_and_onnxruntime_agree_within_one_level(early):

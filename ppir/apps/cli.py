@@ -6,18 +6,26 @@ import argparse
 import logging
 import os
 import sys
-import time
-
-from tqdm import tqdm
 
 from ..errors import PpirError
+from . import batch
 from .backends import BACKENDS
+from .batch import BatchRequest
+from .sharding import rank_device
 
 
 def add_common_arguments(parser, predictor_class, default_task, input_required=True, task_help=None):
+    # input_required is accepted for callers; input_sources checks that something was given, since
+    # --input_video may replace --input_image.
     tasks = ", ".join(predictor_class.tasks) if predictor_class is not None else ""
-    parser.add_argument("--input_image", nargs="+", required=input_required,
-                        help="image file, folder, glob pattern ('photos/*.jpg'), or several of them")
+    parser.add_argument("--input_image", nargs="+",
+                        help="image file, folder (walked recursively, sub-folders kept in the output), glob "
+                             "pattern ('photos/*.jpg'), or several of them")
+    parser.add_argument("--input_video", nargs="+", default=[],
+                        help="video file(s) (any format ffmpeg reads): restored frame by frame into "
+                             "OUTPUT_PATH/<task>/<stem>.mp4, audio copied")
+    parser.add_argument("--skip_existing", action="store_true",
+                        help="skip inputs whose output already exists (finish an interrupted run)")
     parser.add_argument("--task", default=default_task,
                         help=task_help or f"one of {tasks} (any case; default {default_task})")
     parser.add_argument("--output_path", default="output_dir", help="results go to OUTPUT_PATH/<task>/<name>.png")
@@ -49,39 +57,24 @@ def input_sources(args, parser):
     if left or right:
         if not (left and right):
             parser.error("--input_left and --input_right go together")
-        return (left, right)
-    if not args.input_image:
-        parser.error("--input_image is required (or --input_left and --input_right for defocus_deblurring)")
-    return args.input_image
+        return BatchRequest((left, right), args.input_video, args.skip_existing)
+    if not args.input_image and not args.input_video:
+        parser.error("--input_image or --input_video is required "
+                     "(or --input_left and --input_right for defocus_deblurring)")
+    return BatchRequest(args.input_image, args.input_video, args.skip_existing)
 
 
 def predictor_options(args):
-    return dict(output_path=args.output_path, weight_path=args.weight_path, device=args.device, tile=args.tile,
+    return dict(output_path=args.output_path, weight_path=args.weight_path, device=rank_device(args.device), tile=args.tile,
                 tile_overlap=args.tile_overlap, self_ensemble=args.self_ensemble, backend=args.backend,
                 fp16=args.fp16, tensorrt=args.tensorrt)
 
 
 def run_batch(predictor, sources, out=sys.stdout):
-    """Restore every input with a progress bar, print a summary; return the exit status."""
-    start = time.perf_counter()
-    jobs, failures = predictor.collect(sources)
-    print(f"{len(jobs)} image(s) to restore with {predictor.backend.description}", file=out, flush=True)
-    restored = 0
-    for source, output in tqdm(jobs, unit="image", desc=predictor.task, file=sys.stderr):
-        result = predictor.run_job(source, output)
-        if result.error is None:
-            restored += 1
-        else:
-            failures.append((result.source, result.error))
-    seconds = time.perf_counter() - start
-    folder = os.path.join(predictor.output_path, predictor.task)
-    total = restored + len(failures)
-    print(f"restored {restored} of {total} image(s) in {seconds:.1f} s; results in {folder}", file=out)
-    if failures:
-        print(f"{len(failures)} failed:", file=out)
-        for _, reason in failures:
-            print(f"  {reason}", file=out)
-    return 0 if restored and not failures else 1
+    """Restore every input (``sources``: what ``input_sources`` returns, or anything ``collect``
+    takes) with a progress bar, over the processes of ``paddle.distributed.launch`` when started
+    by it; print one summary, write the manifest; return the exit status (see ``ppir.apps.batch``)."""
+    return batch.run(predictor, sources, out)
 
 
 def main(run):

@@ -1,10 +1,12 @@
 """Turning what a user passes (a file, a folder, a glob, a list of these; or left/right pairs for
 dual-pixel defocus) into a sorted list of jobs, each with the output file it will write.
 
-Folders are read one level deep and keep only files with an image suffix; an explicit file is
-always tried (if it is not an image, reading it says so). Anything that yields nothing (an empty
-folder, a glob that matches nothing) becomes a failure of its own, so the batch reports it.
-Output names are ``<stem>.png``; when two inputs share a stem the later ones get ``_2``, ``_3``...
+Folders are walked recursively and keep only files with an image suffix; an image found in a
+sub-folder keeps that sub-folder (relative to the folder given) in its output path. An explicit
+file is always tried (if it is not an image, reading it says so). Anything that yields nothing (an
+empty folder, a glob that matches nothing) becomes a failure of its own, so the batch reports it.
+Output names are ``<sub-folder>/<stem>.png``; when two inputs share one, the later ones get ``_2``,
+``_3``... (``renamed`` lists them, so a command line can show the change).
 """
 import glob
 import os
@@ -21,11 +23,36 @@ def images_in(folder):
     return sorted((p for p in names if os.path.isfile(p) and is_image_file(p)), key=natural_key)
 
 
+class FoundInFolder(str):
+    """A path found by walking a folder, with ``subfolder``: where it lies relative to that folder
+    ('' at the top), which its output keeps."""
+
+    def __new__(cls, path, subfolder):
+        item = super().__new__(cls, path)
+        item.subfolder = subfolder
+        return item
+
+    def __reduce__(self):  # pickled (processes exchange results) with its sub-folder
+        return FoundInFolder, (str(self), self.subfolder)
+
+
+def images_under(folder):
+    """Every image file below ``folder`` (recursively), natural order of the relative paths; each a
+    ``FoundInFolder``."""
+    found = []
+    for parent, dirs, files in os.walk(folder):
+        dirs.sort(key=natural_key)
+        sub = os.path.relpath(parent, folder)
+        sub = "" if sub == os.curdir else sub
+        found += [FoundInFolder(os.path.join(parent, n), sub) for n in files if is_image_file(n)]
+    return sorted(found, key=lambda p: natural_key(os.path.join(p.subfolder, os.path.basename(p))))
+
+
 def expand(source):
     """(paths, failures) for one str/PathLike ``source``."""
     source = os.fspath(source)
     if os.path.isdir(source):
-        found = images_in(source)
+        found = images_under(source)
         return (found, []) if found else ([], [(source, f"{source}: folder holds no images")])
     if not os.path.exists(source) and any(c in source for c in GLOB_CHARS):
         found = sorted((p for p in glob.glob(source) if os.path.isfile(p)), key=natural_key)
@@ -90,16 +117,29 @@ def _pair_up(left, right):
 
 
 def output_names(items):
-    """``<stem>.png`` per item (a path, or a pair named after its left view), made unique
-    (case-insensitively, for case-insensitive file systems)."""
+    """``<stem>.png`` per item (a path, or a pair named after its left view), under the item's
+    sub-folder when it was found in one, made unique (case-insensitively, for case-insensitive
+    file systems)."""
     used, names = set(), []
     for item in items:
         path = item[0] if isinstance(item, tuple) else item
         stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
-        name, count = f"{stem}.png", 1
+        sub = getattr(path, "subfolder", "")
+        name, count = os.path.join(sub, f"{stem}.png"), 1
         while name.lower() in used:
             count += 1
-            name = f"{stem}_{count}.png"
+            name = os.path.join(sub, f"{stem}_{count}.png")
         used.add(name.lower())
         names.append(name)
     return names
+
+
+def renamed(jobs):
+    """The (input, output) jobs whose output is not named ``<stem>.png`` after the input (a clash)."""
+    changed = []
+    for source, output in jobs:
+        path = source[0] if isinstance(source, tuple) else source
+        stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
+        if os.path.basename(output) != f"{stem}.png":
+            changed.append((source, output))
+    return changed

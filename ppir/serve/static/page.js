@@ -89,6 +89,7 @@
   fetch("v1/models").then((response) => response.json()).then((info) => {
     const model = info.models[0];
     $("model").textContent = model.arch + " " + model.task + (model.backend ? " on " + model.backend : "") +
-      "; at most " + info.limits.max_pixels + " pixels and " + info.limits.max_bytes + " bytes per photo";
+      "; at most " + (info.limits.max_pixels / 1e6).toFixed(1) + " megapixels and " +
+      (info.limits.max_bytes / 1048576).toFixed(1) + " MiB per photo";
   }).catch(() => say("the model description could not be read", true));
 })();

@@ -5,8 +5,11 @@ starts fast), spoken to with httpx and raw sockets.
 Three servers start together when the module starts (with the CLI run the answers are compared
 with): ``main`` (2 slots, small byte and pixel limits) for correctness, errors, concurrency,
 disconnects and the soak; ``short`` (a 0.3 s timeout) for 504; ``drained`` for out of memory
-(a real address-space limit set on the running server with prlimit) and then SIGTERM.
+(a real address-space limit set on the running server with prlimit) and then SIGTERM. Two more
+start inside their tests: one whose released weights come from a local mirror that holds its
+answer (alive at once, ready only once loaded), and the bad starts (exit 2, one line).
 """
+import http.server
 import json
 import os
 import resource
@@ -232,6 +235,9 @@ def test_a_client_that_disconnects_frees_its_slot(main, photos):
     sock.sendall(f"POST /v1/restore HTTP/1.1\r\nHost: x\r\nContent-Length: {len(small)}\r\n\r\n".encode() + small)
     main.wait_metric("ppir_serve_queue_depth", lambda v: v == 1)  # waiting behind the slow one: both slots taken
     assert_error(restore(main, small), 503)
+    start = time.perf_counter()
+    assert main.client.get("/healthz").status_code == 200  # the HTTP side answers while the worker computes
+    assert time.perf_counter() - start < 5
     sock.close()
     main.wait_metric("ppir_serve_queue_depth", lambda v: v == 0)
     main.wait_metric("ppir_serve_requests_in_flight", lambda v: v == 1)
@@ -344,6 +350,75 @@ def test_sigterm_answers_what_is_in_flight_then_exits_0(servers, photos):
 
 
 # ----- starting ----------------------------------------------------------------------------------
+class HeldMirror:
+    """A real HTTP weights mirror whose answer waits until ``release()`` (at most 25 s): the
+    server's model stays loading for as long as the test needs."""
+
+    def __init__(self, path, body):
+        gate = self.gate = threading.Event()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                gate.wait(25)
+                if self.path != path:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+
+    def release(self):
+        self.gate.set()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.gate.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_alive_at_once_ready_only_once_the_model_is_loaded(weights, photos, tmp_path):
+    small = (photos / "gray.png").read_bytes()
+    with HeldMirror("/models/MPR_Deraining.pdparams", open(weights, "rb").read()) as mirror:
+        server = ServeProcess(str(tmp_path / "logs"), "--arch", "MPRNet", "--task", "deraining", "--backend", "dygraph",
+                              "--device", "cpu", env={"PPIR_HOME": str(tmp_path / "home"),
+                                                      "PPIR_WEIGHTS_MIRROR": mirror.url + "/models"})
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if server.client.get("/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            loading = server.client.get("/readyz")  # the released weights are still downloading
+            assert_error(loading, 503, "the model is loading")
+            assert int(loading.headers["retry-after"]) >= 1
+            refused = restore(server, small)
+            assert_error(refused, 503, "loading")
+            assert int(refused.headers["retry-after"]) >= 1
+            assert server.client.get("/v1/models").json()["models"][0]["ready"] is False
+            assert server.metric("ppir_serve_ready") == 0
+            mirror.release()
+            server.wait_ready()
+            assert restore(server, small).status_code == 200
+            model = server.client.get("/v1/models").json()["models"][0]
+            assert model["task"] == "Deraining" and model["weights"].endswith("MPR_Deraining.pdparams")
+        finally:
+            server.stop()
+
+
 def test_bad_start_is_one_line_and_exit_2(weights, tmp_path):
     cut = tmp_path / "cut.pdparams"
     cut.write_bytes(open(weights, "rb").read()[:20000])

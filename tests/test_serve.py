@@ -248,6 +248,16 @@ def test_a_client_that_disconnects_frees_its_slot(main, photos):
     assert slow_result[0].status_code == 200
 
 
+def test_a_client_that_leaves_mid_upload_is_counted_and_frees_its_slot(main):
+    gone = main.metric('ppir_serve_requests_total{status="disconnected"}')
+    with socket.create_connection(("127.0.0.1", main.port), timeout=30) as sock:
+        sock.sendall(b"POST /v1/restore HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + b"\x89PNG" * 10)
+        main.wait_metric("ppir_serve_requests_in_flight", lambda v: v == 1)
+    main.wait_metric('ppir_serve_requests_total{status="disconnected"}', lambda v: v == gone + 1)
+    assert main.metric("ppir_serve_requests_in_flight") == 0
+    assert main.metric('ppir_serve_requests_total{status="500"}') == 0
+
+
 def test_soak_of_200_requests_keeps_the_server_memory_flat(main, photos):
     body = (photos / "small.png").read_bytes()
     statuses = []

@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 from ..apps.backends.selection import one_line
 from ..errors import PpirError
 from ..utils.image_io import decode_image, encode_image
-from .http_errors import HttpError, error_response, http_error_response
+from .http_errors import ClientGone, HttpError, error_response, http_error_response
 from .limits import check_declared_length, check_pixels, image_bytes, parse_options, read_body
 from .metrics import ServeMetrics
 from .worker import Job, QueueFull, is_out_of_memory
@@ -35,10 +35,6 @@ log = logging.getLogger("ppir.serve")
 STATIC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "static")
 LOADING_RETRY_SECONDS = 5
 DISCONNECTED = "disconnected"  # the status label of requests whose client left
-
-
-class ClientGone(Exception):
-    pass
 
 
 def create_app(worker, limits, model):

@@ -1,5 +1,10 @@
-"""An HTTP error as the service answers it: a status, one line, and optionally Retry-After."""
+"""An HTTP error as the service answers it (a status, one line, and optionally Retry-After), and a
+client that left."""
 from starlette.responses import JSONResponse
+
+
+class ClientGone(Exception):
+    """The client closed the connection before its answer."""
 
 
 class HttpError(Exception):

@@ -12,9 +12,10 @@
 from dataclasses import dataclass
 
 from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.requests import ClientDisconnect
 
 from ..utils.image_io import image_size
-from .http_errors import HttpError
+from .http_errors import ClientGone, HttpError
 
 QUERY_PARAMETERS = ("self_ensemble", "tile")
 TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -81,11 +82,14 @@ def check_declared_length(headers, limits):
 async def read_body(request, limits):
     """The request body, refused (413) as soon as it grows past ``max_bytes``."""
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limits.max_bytes:
-            raise HttpError(413, f"request body is over the limit of {limits.max_bytes} bytes")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise HttpError(413, f"request body is over the limit of {limits.max_bytes} bytes")
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ClientGone() from None
     return b"".join(chunks)
 
 

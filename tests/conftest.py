@@ -112,9 +112,11 @@ def pytest_configure(config):
     _become_subreaper()
 
 
-@pytest.fixture(autouse=True)
-def no_leaked_processes():
-    """Fails the test that leaves a process running (after a grace period for exits under way)."""
+@pytest.fixture(scope="module", autouse=True)
+def no_leaked_processes(request):
+    """Fails a test module that leaves a process running (after a grace period for exits under
+    way). Module-wide, not per test: some modules start long runs in module fixtures, shared by
+    several tests and stopped at the module's end."""
     before = _descendants()
     yield
     deadline = time.time() + LEAK_GRACE_SECONDS
@@ -129,4 +131,4 @@ def no_leaked_processes():
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
-        pytest.fail(f"the test left {len(leaked)} process(es) running: {'; '.join(described)}")
+        pytest.fail(f"{request.module.__name__} left {len(leaked)} process(es) running: {'; '.join(described)}")

@@ -4,23 +4,17 @@ killed half-way, and the manifest. A tiny MPRNet with random weights (n_feat 8) 
 every run to a few seconds of compute; the launcher's start-up dominates."""
 import os
 import signal
-import subprocess
 import sys
 import time
 
-import numpy as np
-import paddle
 import pytest
 from skimage import data
 
 from ppir.apps.manifest import read_manifest
-from ppir.archs import build_arch
 from ppir.utils.image_io import read_image, write_image
-from test_apps_fixtures import TINY_MPRNET, module_home  # noqa: F401 (fixture)
+from scale_fixtures import LAUNCH, MPRNET, finish, start, tiny_mprnet_weights
+from test_apps_fixtures import module_home  # noqa: F401 (fixture)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MPRNET = os.path.join(ROOT, "applications", "tools", "mprnet.py")
-LAUNCH = [sys.executable, "-m", "paddle.distributed.launch", "--nproc_per_node", "2"]
 
 # The nested folder: relative input path -> relative output path (under <output>/Denoising).
 GOOD = {
@@ -34,39 +28,9 @@ GOOD = {
 BAD = "trip/day2/broken.png"
 
 
-def environment(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PADDLE_", "CUDA_VISIBLE", "FLAGS_selected"))}
-    env.update(PYTHONPATH=os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH")) if p), **extra)
-    return env
-
-
-def start(command, log):
-    """A real subprocess, output to ``log`` (several may run at once)."""
-    out = open(log, "w")
-    proc = subprocess.Popen(command, cwd=ROOT, env=environment(), stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL)
-    proc.log = log
-    out.close()
-    return proc
-
-
-def finish(proc, timeout=300):
-    try:
-        code = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        raise
-    with open(proc.log, errors="replace") as f:
-        return code, f.read()
-
-
 @pytest.fixture(scope="module")
 def weights(tmp_path_factory, module_home):
-    paddle.seed(11)
-    path = str(tmp_path_factory.mktemp("scale_weights") / "tiny.pdparams")
-    paddle.save(build_arch(TINY_MPRNET).state_dict(), path)
-    return path
+    return tiny_mprnet_weights(tmp_path_factory.mktemp("scale_weights"), seed=11)
 
 
 @pytest.fixture(scope="module")

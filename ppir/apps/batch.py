@@ -81,7 +81,11 @@ def run(predictor, request, out=sys.stdout):
     jobs, failures = predictor.collect(request.images) if request.images else ([], [])
     if main:
         over = f" over {world} processes" if world > 1 else ""
-        print(f"{len(jobs)} image(s) to restore with {predictor.backend.description}{over}", file=out, flush=True)
+        if request.images or not request.videos:
+            print(f"{len(jobs)} image(s) to restore with {predictor.backend.description}{over}", file=out, flush=True)
+        if request.videos:
+            print(f"{len(request.videos)} video(s) to restore with {predictor.backend.description}{over}", file=out,
+                  flush=True)
         for source, output in inputs.renamed(jobs):
             print(f"  {_name(source)} -> {output} (same name as another input)", file=out, flush=True)
     entries = [dict(manifest.entry(s, None, "failed", 0, rank, e), _order=(0, i)) for i, (s, e) in enumerate(failures)]
@@ -103,7 +107,7 @@ def run(predictor, request, out=sys.stdout):
         from . import video
 
         for index, path in enumerate(request.videos):
-            result = video.restore_video(predictor, path, folder, rank, world)
+            result = video.restore_video(predictor, path, folder, rank, world, request.skip_existing)
             if result is not None:
                 entries.append(dict(result, _order=(2, index)))
     ranks = gather_from_all_ranks({"entries": entries, "pixels": pixels})

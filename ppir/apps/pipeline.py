@@ -86,7 +86,7 @@ def overlapped(items, compute, write, depth=2):
     finally:
         stop.set()
         for thread in threads:
-            thread.join(timeout=5)
+            thread.join(timeout=1)
 
 
 def _ready(written):

@@ -29,7 +29,7 @@ def main(argv=None):
     sources = cli.input_sources(args, parser)
     upscale = False if args.no_upscale else None
     return cli.main(lambda: cli.run_batch(
-        MIRNetV2Predictor(args.task, upscale=upscale, **cli.predictor_options(args)), sources))
+        MIRNetV2Predictor(args.task, upscale=upscale, **cli.predictor_options(args)), sources, report=args.report))
 
 
 if __name__ == "__main__":

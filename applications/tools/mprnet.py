@@ -19,7 +19,8 @@ def main(argv=None):
     parser = cli.add_common_arguments(cli.parser(__doc__.splitlines()[0]), MPRPredictor, "Deblurring")
     args = parser.parse_args(argv)
     sources = cli.input_sources(args, parser)
-    return cli.main(lambda: cli.run_batch(MPRPredictor(args.task, **cli.predictor_options(args)), sources))
+    return cli.main(lambda: cli.run_batch(
+        MPRPredictor(args.task, **cli.predictor_options(args)), sources, report=args.report))
 
 
 if __name__ == "__main__":

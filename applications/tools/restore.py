@@ -42,7 +42,7 @@ def main(argv=None):
     def run():
         import_custom(args.custom_imports)
         predictor = Predictor(args.arch, args.task, upscale=upscale, **cli.predictor_options(args))
-        return cli.run_batch(predictor, sources)
+        return cli.run_batch(predictor, sources, report=args.report)
 
     return cli.main(run)
 

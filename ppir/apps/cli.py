@@ -42,6 +42,8 @@ def add_common_arguments(parser, predictor_class, default_task, input_required=T
     parser.add_argument("--self_ensemble", action="store_true", help="average the 8 flips/rotations (8x slower)")
     parser.add_argument("--fp16", action="store_true", help="GPU only: half precision (paddle-inference)")
     parser.add_argument("--tensorrt", action="store_true", help="GPU only: TensorRT (paddle-inference)")
+    parser.add_argument("--report", action="store_true", help="also write OUTPUT_PATH/<task>/report/index.html "
+                                                              "(input against restored)")
     return parser
 
 
@@ -70,11 +72,19 @@ def predictor_options(args):
                 fp16=args.fp16, tensorrt=args.tensorrt)
 
 
-def run_batch(predictor, sources, out=sys.stdout):
+def run_batch(predictor, sources, out=sys.stdout, report=False):
     """Restore every input (``sources``: what ``input_sources`` returns, or anything ``collect``
     takes) with a progress bar, over the processes of ``paddle.distributed.launch`` when started
-    by it; print one summary, write the manifest; return the exit status (see ``ppir.apps.batch``)."""
-    return batch.run(predictor, sources, out)
+    by it; print one summary, write the manifest (and, with ``report``, the input-against-restored
+    page ``ppir.report.photo_report``); return the exit status (see ``ppir.apps.batch``)."""
+    status = batch.run(predictor, sources, out)
+    if report:
+        from ..report.photo_report import report_from_manifest
+
+        page = report_from_manifest(os.path.join(predictor.output_path, predictor.task), predictor.task)
+        if page:
+            print(f"report: {page}", file=out, flush=True)
+    return status
 
 
 def main(run):

@@ -38,6 +38,8 @@ def build_parser():
     p.add_argument("--device", help="cpu, gpu or gpu:N (default: GPU when there is one)")
     p.add_argument("--output-dir", help="where runs (and --evaluate-only results) go (config key output_dir)")
     p.add_argument("--save-images", action="store_true", help="--evaluate-only: also write the restored images")
+    p.add_argument("--report", action="store_true",
+                   help="--evaluate-only: also write <output dir>/report/ (per_image.csv, index.html)")
     return p
 
 
@@ -70,9 +72,11 @@ def _run_loaded(args, cfg):
     if args.evaluate_only:
         if args.resume:
             raise PpirError("--resume continues training; with --evaluate-only give the weights with --load")
-        return evaluate(cfg, args.load, save_images=args.save_images)
+        return evaluate(cfg, args.load, save_images=args.save_images, report=args.report)
     if args.save_images:
         raise PpirError("--save-images goes with --evaluate-only (training saves samples per val.save_images)")
+    if args.report:
+        raise PpirError("--report goes with --evaluate-only (for training: val.report: true)")
     if args.resume and args.load:
         raise PpirError("give --resume (continue a run) or --load (start from weights), not both")
     return train(cfg, resume=args.resume, load=args.load)

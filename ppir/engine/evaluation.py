@@ -75,28 +75,30 @@ class EvalResult:
 
     def __init__(self):
         self.summaries, self.samples, self.files = {}, {}, {}
+        self.per_image = {}  # with an observer: {set: [(name, {metric: value})]}, the images summaries average
 
 
-def evaluate_sets(net, eval_sets, keep_samples=0, image_dir=None, submission_dir="."):
+def evaluate_sets(net, eval_sets, keep_samples=0, image_dir=None, submission_dir=".", observer=None):
     """Score ``net`` on every set and return an :class:`EvalResult`.
 
     Up to ``keep_samples`` restored images per set are kept for logging. With ``image_dir``, rank 0
     writes every restored image to ``image_dir/<set>/<name>.png``; sets with a ``submission``
-    format get their result files in ``submission_dir/<set>/``.
+    format get their result files in ``submission_dir/<set>/``. ``observer.image(set, name, item,
+    restored, scores)`` sees every scored image (``ppir.report.ReportCollector``).
     """
     was_training = net.training
     net.eval()
     result = EvalResult()
     try:
         for eval_set in eval_sets:
-            _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result)
+            _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result, observer)
     finally:
         if was_training:
             net.train()
     return result
 
 
-def _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result):
+def _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result, observer=None):
     evaluator = eval_set.evaluator()
     submission = _SubmissionCollector(eval_set.entry.get("submission"), os.path.join(submission_dir, eval_set.name),
                                       eval_set.dataset)
@@ -110,7 +112,9 @@ def _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result
         if evaluator is not None:
             if "gt" not in item:
                 raise ConfigError(f"{eval_set.name}: the dataset has no ground truth to score; remove 'protocol'")
-            evaluator.update(restored, to_hwc(item["gt"]), name)
+            scores = evaluator.update(restored, to_hwc(item["gt"]), name)
+            if observer is not None:
+                observer.image(eval_set, name, item, restored, scores)
         if len(samples) < keep_samples:
             samples.append((name, from_float(restored)))
         if not gather_images:
@@ -124,6 +128,8 @@ def _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result
                 write_image(os.path.join(image_dir, eval_set.name, file_name), from_float(image))
             submission.add(other_name, image)
     result.summaries[eval_set.name] = evaluator.summary() if evaluator is not None else {}
+    if observer is not None and evaluator is not None:
+        result.per_image[eval_set.name] = evaluator.per_image()
     result.samples[eval_set.name] = samples
     if submission.active and is_main():
         result.files[eval_set.name] = submission.close()

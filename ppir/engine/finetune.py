@@ -145,9 +145,10 @@ def apply_holdout(cfg):
     return held, len(names)
 
 
-def record_holdout(metrics_path, names):
-    """Add the held-out names and their scores before (input) and after (last validation, best
-    weights' PSNR) to the run's ``metrics.json`` (rewritten atomically)."""
+def record_holdout(metrics_path, names, best_scores=None):
+    """Add the held-out names and their scores before (input) and after (last validation; the best
+    weights' PSNR, and all their scores when ``val.report`` scored them again) to the run's
+    ``metrics.json`` (rewritten atomically)."""
     with open(metrics_path, encoding="utf-8") as f:
         metrics = json.load(f)
     metrics[HOLDOUT_SET] = {
@@ -155,6 +156,7 @@ def record_holdout(metrics_path, names):
         "input": (metrics.get("input") or {}).get(HOLDOUT_SET),
         "last": (metrics.get("last") or {}).get(HOLDOUT_SET),
         "best": metrics.get("best"),
+        "best_weights": (best_scores or {}).get(HOLDOUT_SET),
     }
     write_json_atomic(metrics_path, metrics)
 

@@ -3,6 +3,8 @@ import json
 import os
 
 from ..errors import ConfigError
+from ..report import ReportCollector, published_numbers, write_evaluation_report
+from ..utils.atomic import write_json_atomic
 from ..utils.device import select_device
 from ..weights import load_weights
 from . import builders
@@ -39,12 +41,35 @@ def train(cfg, resume=None, load=None):
         dump_config(cfg, os.path.join(run_dir, "config.yaml"))
     barrier()
     trainer.train(note + prep.note())
+    best_scores = report_best_weights(cfg, trainer) if cfg["val"]["report"] and trainer.val_sets else None
     if is_main() and prep.holdout:
-        record_holdout(os.path.join(run_dir, "metrics.json"), prep.holdout)
+        record_holdout(os.path.join(run_dir, "metrics.json"), prep.holdout, best_scores)
     return trainer
 
 
-def evaluate(cfg, load, save_images=False):
+def report_best_weights(cfg, trainer):
+    """``val.report``: the best weights (else the final ones) scored again on the val sets, with
+    ``<run>/report/`` written and their scores added to ``metrics.json`` under ``report``."""
+    weights = os.path.join(trainer.run_dir, "weights", "best.pdparams")
+    if not os.path.exists(weights):
+        weights = os.path.join(trainer.run_dir, "weights", "final.pdparams")
+    net = builders.network(cfg)
+    load_weights(net, weights)
+    collector = ReportCollector(score_input=True)
+    result = evaluate_sets(net, trainer.val_sets, observer=collector)
+    if is_main():
+        page = write_evaluation_report(os.path.join(trainer.run_dir, "report"), result, collector,
+                                       published_numbers(cfg["arch"], result.summaries), f"{cfg['name']}: {weights}")
+        metrics_path = os.path.join(trainer.run_dir, "metrics.json")
+        with open(metrics_path, encoding="utf-8") as f:
+            metrics = json.load(f)
+        metrics["report"] = {"weights": weights, "scores": result.summaries}
+        write_json_atomic(metrics_path, metrics)
+        print(f"report: {page} ({os.path.basename(weights)})", flush=True)
+    return result.summaries
+
+
+def evaluate(cfg, load, save_images=False, report=False):
     """Score ``load`` on every validation and test set of ``cfg``; writes ``<output_dir>/metrics.json``.
 
     No training data is built. Returns ``{set: {metric: value}}``.
@@ -65,7 +90,8 @@ def evaluate(cfg, load, save_images=False):
     test_sets = cfg["test"]["datasets"]
     val_only = {name: entry for name, entry in cfg["val"]["datasets"].items() if name not in test_sets}
     eval_sets = build_eval_sets(val_only, "val.datasets") + build_eval_sets(test_sets, "test.datasets")
-    result = evaluate_sets(net, eval_sets, image_dir=image_dir, submission_dir=out_dir)
+    collector = ReportCollector(score_input=cfg["val"]["score_input"]) if report else None
+    result = evaluate_sets(net, eval_sets, image_dir=image_dir, submission_dir=out_dir, observer=collector)
     if is_main():
         for eval_set in eval_sets:
             if eval_set.skipped.summary():
@@ -77,6 +103,10 @@ def evaluate(cfg, load, save_images=False):
         for set_name, path in result.files.items():
             print(f"{set_name}: submission files in {path}")
         print(f"metrics: {os.path.join(out_dir, 'metrics.json')} ({device}, {world_size()} process(es))")
+        if collector is not None:
+            page = write_evaluation_report(os.path.join(out_dir, "report"), result, collector,
+                                           published_numbers(cfg["arch"], result.summaries), f"{cfg['name']}: {load}")
+            print(f"report: {page}")
     return result.summaries
 
 

@@ -123,6 +123,7 @@ SCHEMA = {
         "holdout": Field(float, None, minimum=0.0, maximum=0.5,
                          doc="no val.datasets: validate on this share of the training pairs (by name, at least one), "
                              "never trained on"),
+        "report": Field(bool, False, doc="after training: report/ (per_image.csv, index.html) of the best weights on the val sets"),
     },
     "test": {
         "datasets": MapOf(EVAL_SET, doc="benchmark sets scored by --evaluate-only"),

@@ -1,6 +1,6 @@
 """Images per second of a folder batch, decode/compute/encode one after the other vs overlapped.
 
-    python benchmarks/bench_batch.py                      # 32 photos of 768x512, tiny MPRNet, dygraph
+    python benchmarks/bench_batch.py                      # 32 photos of 384x256, tiny MPRNet, dygraph
     python benchmarks/bench_batch.py --size 1024 768 --n_feat 16 --repeat 3 --backend onnxruntime
 
 Writes ``--count`` photos from scikit-image (crops of its sample photos, resized to ``--size``, as
@@ -47,7 +47,7 @@ def make_photos(folder, count, size):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=32)
-    parser.add_argument("--size", type=int, nargs=2, default=(768, 512), metavar=("W", "H"))
+    parser.add_argument("--size", type=int, nargs=2, default=(384, 256), metavar=("W", "H"))
     parser.add_argument("--n_feat", type=int, default=8, help="MPRNet width (the released networks: 40-96)")
     parser.add_argument("--backend", default="dygraph")
     parser.add_argument("--repeat", type=int, default=3)

@@ -150,3 +150,11 @@ def test_ctrl_c_leaves_nothing_under_the_final_name(weights, tmp_path):
     assert code != 0, log
     assert not (folder / "long.mp4").exists()
     assert (os.listdir(folder) if folder.is_dir() else []) == []  # no part files, no temporary file
+
+
+def test_frame_rates_as_ffmpeg_prints_them_become_exact_rationals():
+    from ppir.apps.video import rational_fps
+
+    assert [rational_fps(r) for r in ("25", "29.97", "23.98", "59.94", "12.5", "30")] == [
+        "25", "30000/1001", "24000/1001", "60000/1001", "25/2", "30"]
+    assert rational_fps("1", "k") == "1000"

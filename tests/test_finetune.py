@@ -173,3 +173,13 @@ def test_evaluate_only_with_a_finetune_config_takes_the_widths_of_the_weights(pa
                     "--evaluate-only", "--load", tiny_weights, "--output-dir", tmp_path)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     assert set(json.loads((tmp_path / "metrics.json").read_text())["mine"]) == {"PSNR", "SSIM"}
+
+
+def test_a_finetune_run_resumes_with_the_widths_of_its_checkpoint(pairs, tiny_weights, tmp_path):
+    common = ["-c", "configs/finetune_mprnet_denoising.yaml", "--output-dir", tmp_path, "-o",
+              f"train.dataset.root={pairs}", *QUICK, "val.report=false"]  # fmt: skip
+    assert run_main(*common, "--load", tiny_weights).returncode == 0
+    done = run_main(*common, "train.total_iters=4", "--resume")  # no --load, no download: the checkpoint
+    assert done.returncode == 0, done.stderr[-3000:]
+    log = (tmp_path / "finetune_mprnet_denoising" / "train.log").read_text()
+    assert "iterations 2 -> 4 (resumed from" in log and log.count("held out for validation") == 2

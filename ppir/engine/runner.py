@@ -57,6 +57,7 @@ def report_best_weights(cfg, trainer):
     load_weights(net, weights)
     collector = ReportCollector(score_input=True)
     result = evaluate_sets(net, trainer.val_sets, observer=collector)
+    collector.gather()
     if is_main():
         page = write_evaluation_report(os.path.join(trainer.run_dir, "report"), result, collector,
                                        published_numbers(cfg["arch"], result.summaries), f"{cfg['name']}: {weights}")
@@ -92,6 +93,8 @@ def evaluate(cfg, load, save_images=False, report=False):
     eval_sets = build_eval_sets(val_only, "val.datasets") + build_eval_sets(test_sets, "test.datasets")
     collector = ReportCollector(score_input=cfg["val"]["score_input"]) if report else None
     result = evaluate_sets(net, eval_sets, image_dir=image_dir, submission_dir=out_dir, observer=collector)
+    if collector is not None:
+        collector.gather()
     if is_main():
         for eval_set in eval_sets:
             if eval_set.skipped.summary():

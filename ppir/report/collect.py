@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 
-from ..metrics import Evaluator
+from ..metrics.distributed import gather_from_all_ranks
 from .pictures import crops, rgb3
 
 WORST = 8
@@ -49,6 +49,15 @@ class ReportCollector:
                 heapq.heappush(heap, item_entry)
             else:
                 heapq.heapreplace(heap, item_entry)
+
+    def gather(self):
+        """Collect every process's input scores (a collective: every rank calls it after the
+        evaluation); the pictures stay those of this process's share."""
+        merged = {}
+        for scores in gather_from_all_ranks(self.input_scores):
+            for set_name, by_name in scores.items():
+                merged.setdefault(set_name, {}).update(by_name)
+        self.input_scores = merged
 
     def worst_images(self, set_name):
         """``[(name, score, {kind: uint8 crop})]``, worst first."""

@@ -51,7 +51,7 @@ def write_evaluation_report(folder, result, collector, published=None, title="Ev
         summary = {"dataset": set_name, "images": len(rows)}
         for label in labels:
             summary[label] = result.summaries[set_name][label]
-            if rows and f"input_{label}" in rows[0]:
+            if rows and all(f"input_{label}" in r for r in rows):
                 summary[f"input {label}"] = float(np.mean([r[f"input_{label}"] for r in rows]))
                 summary[f"gain {label}"] = summary[label] - summary[f"input {label}"]
         summary["published"] = published.get(set_name, "")

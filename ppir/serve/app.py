@@ -46,7 +46,6 @@ def create_app(worker, limits, model):
         await run_in_threadpool(worker.stop)  # after uvicorn's drain: finish what is queued
 
     app = FastAPI(title="ppir restoration", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-    app.state.metrics = metrics
 
     @app.exception_handler(StarletteHTTPException)
     async def http_exception(request, exc):
@@ -93,6 +92,9 @@ def create_app(worker, limits, model):
             response, status = http_error_response(err), err.status
         except ClientGone:
             response, status = error_response(499, "client disconnected"), DISCONNECTED
+        except Exception:
+            metrics.observe(500, time.perf_counter() - start)  # a bug: counted, then answered by bug()
+            raise
         metrics.observe(status, time.perf_counter() - start)
         return response
 

@@ -8,8 +8,9 @@ awaits the job's future. A job still waiting when its client leaves or its time 
 off the queue (``cancel``); a job already running finishes and its result is dropped (a forward
 pass cannot be interrupted).
 
-A job that runs out of memory fails with ``MemoryError``; its arrays are released (and, on a GPU,
-Paddle's cached blocks) before the next job starts.
+A job that runs out of memory fails; its arrays are released before the next job starts (freed
+heap pages go back to the system; on a GPU Paddle's cached blocks; ONNX Runtime's arena shrinks
+at the end of the next run).
 """
 import collections
 import concurrent.futures
@@ -44,10 +45,14 @@ class Job:
         self.future = concurrent.futures.Future()
 
 
+OUT_OF_MEMORY_WORDS = ("Failed to allocate memory", "bad_alloc", "bad allocation", "out of memory")
+
+
 def is_out_of_memory(err):
-    """Host ``MemoryError`` (also what Paddle raises for a failed allocation), or a GPU
-    allocator's resource-exhausted error."""
-    return isinstance(err, MemoryError) or "ResourceExhausted" in type(err).__name__
+    """Host ``MemoryError`` (also what Paddle raises for a failed allocation), a GPU allocator's
+    resource-exhausted error, or ONNX Runtime's failure to allocate (a plain ``Fail``)."""
+    return (isinstance(err, MemoryError) or "ResourceExhausted" in type(err).__name__
+            or any(words in str(err) for words in OUT_OF_MEMORY_WORDS))
 
 
 class InferenceWorker:
@@ -188,6 +193,9 @@ class InferenceWorker:
 
     def _free_memory(self):
         gc.collect()
+        release = getattr(self.predictor.backend, "release_memory", None)
+        if release is not None:  # ONNX Runtime's arena
+            release()
         if is_gpu(self.predictor.device):
             import paddle
 

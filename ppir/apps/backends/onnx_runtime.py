@@ -25,4 +25,17 @@ class OnnxRuntimeBackend:
         self.description = f"onnxruntime {ort.__version__} ({used})"
 
     def __call__(self, x):
-        return self.session.run(None, {self.input_name: x})[0]
+        options = self._shrink_once
+        self._shrink_once = None
+        return self.session.run(None, {self.input_name: x}, options)[0]
+
+    _shrink_once = None
+
+    def release_memory(self):
+        """ONNX Runtime keeps the peak of its memory arena (after an out-of-memory run too); the
+        next run gives the arena back to the system when it ends."""
+        import onnxruntime as ort
+
+        options = ort.RunOptions()
+        options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+        self._shrink_once = options

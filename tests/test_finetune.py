@@ -68,7 +68,7 @@ def test_every_finetune_config_loads_with_the_documented_override(path):
     assert train["optimizer"]["lr"] <= 2e-5 and train["lr_schedule"]["name"] == "warmup_cosine"
     assert train["batch_size"] % train["micro_batches"] == 0 and cfg["val"]["holdout"] == 0.05
     assert not train["progressive"]["iters"] and train["mixup"]["start_iter"] is None
-    assert cfg["arch"]["task"]
+    assert cfg["arch"].get("task") or train["pretrained_task"]
 
 
 def test_each_released_task_has_a_finetune_config():
@@ -78,6 +78,7 @@ def test_each_released_task_has_a_finetune_config():
     names = {os.path.basename(p) for p in glob.glob(os.path.join(REPO, "configs", "finetune_*.yaml"))}
     expected = {f"finetune_mprnet_{t.lower()}.yaml" for t in MPRNET_TASKS}
     expected |= {f"finetune_mirnetv2_{t}.yaml" for t in MIRNETV2_TASKS}
+    expected.add("finetune_mirnet_real_denoising.yaml")  # MIRNet v1: the task ppir trains
     assert names == expected
 
 
@@ -183,3 +184,10 @@ def test_a_finetune_run_resumes_with_the_widths_of_its_checkpoint(pairs, tiny_we
     assert done.returncode == 0, done.stderr[-3000:]
     log = (tmp_path / "finetune_mprnet_denoising" / "train.log").read_text()
     assert "iterations 2 -> 4 (resumed from" in log and log.count("held out for validation") == 2
+
+
+def test_mirnet_v1_weights_cannot_be_downloaded_and_the_error_says_where_they_are(pairs, tmp_path):
+    done = run_main("-c", "configs/finetune_mirnet_real_denoising.yaml", "-o", f"train.dataset.root={pairs}",
+                    "--output-dir", tmp_path, env={"PPIR_HOME": tmp_path / "home"})  # fmt: skip
+    (line,) = error_lines(done)
+    assert "cannot be downloaded by URL" in line and "model_denoising.pth" in line

@@ -58,12 +58,14 @@ def prepare_training(cfg, resume_path=None, load=None):
 # --- weights -----------------------------------------------------------------------------------
 
 
-def released_weights(arch_cfg):
-    """The local path of the released weights of ``arch_cfg`` (``name`` and ``task``, from the model
-    index), downloaded once into the apps' cache; the apps' errors when offline or not downloadable."""
-    if not arch_cfg.get("task"):
-        raise ConfigError("train.pretrained: released needs arch.task (which released model to start from)")
-    return weights_file(arch_cfg["name"], released_model(arch_cfg["name"], arch_cfg["task"]), None)
+def released_weights(arch_cfg, task=None):
+    """The local path of the released weights of ``arch_cfg['name']`` for ``task`` (default
+    ``arch_cfg['task']``) from the model index, downloaded once into the apps' cache; the apps'
+    errors when offline or not downloadable (MIRNet v1's weights: where to get them)."""
+    task = task or arch_cfg.get("task")
+    if not task:
+        raise ConfigError("train.pretrained: released needs arch.task or train.pretrained_task (which released model)")
+    return weights_file(arch_cfg["name"], released_model(arch_cfg["name"], task), None)
 
 
 def _settle_weights(cfg, prep, resume_path):
@@ -71,8 +73,9 @@ def _settle_weights(cfg, prep, resume_path):
         state = read_checkpoint(resume_path)["model"]
     else:
         if prep.load is None:
-            prep.load = released_weights(cfg["arch"])
-            prep.notes.append(f"starting from the released {cfg['arch']['name']} {cfg['arch']['task']} weights")
+            task = cfg["train"]["pretrained_task"] or cfg["arch"].get("task")
+            prep.load = released_weights(cfg["arch"], task)
+            prep.notes.append(f"starting from the released {cfg['arch']['name']} {task} weights")
         state = read_state_dict(prep.load)
     options = config_from_weights(cfg["arch"]["name"], state)
     cfg["arch"].update(options)

@@ -96,6 +96,8 @@ SCHEMA = {
         "pretrained": Field(str, None, choices=("released",),
                             doc="'released': start from arch.name/arch.task's released weights (downloaded once; --load W "
                                 "takes W instead); with either, the widths come from the weights"),
+        "pretrained_task": Field(str, None, doc="the released model to start from when arch has no task option "
+                                                 "(MIRNet: real_denoising, ...); default: arch.task"),
         "check_data": Field(bool, True, doc="check the paired datasets' file headers before training; stop on problems"),
         "ema_decay": Field(float, None, minimum=0.0, maximum=1.0, doc="keep an exponential moving average of the weights"),
         "amp": Field(bool, False, doc="automatic mixed precision (GPU)"),

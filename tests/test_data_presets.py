@@ -179,11 +179,11 @@ def _empty_layout(root, name):
         os.makedirs(os.path.join(root, "images_srgb"))
 
 
-@pytest.mark.parametrize("folders", ["no folders", "empty folders"])
 # Every dataset read from a root folder; NamedSubset wraps another dataset's config instead.
 ROOTED_DATASETS = [name for name in DATASETS.names() if name != "NamedSubset"]
 
 
+@pytest.mark.parametrize("folders", ["no folders", "empty folders"])
 @pytest.mark.parametrize("name", ROOTED_DATASETS)
 def test_an_empty_root_fails_at_construction(tmp_path, name, folders):
     root = tmp_path / "empty"

@@ -23,3 +23,12 @@ class ConfigError(PpirError, ValueError):
 
 class DatasetError(PpirError, ValueError):
     """A dataset root is missing, empty, or holds unpaired or unreadable files."""
+
+
+class PlaceError(PpirError):
+    """A folder ppir must write to (output, run, export, cache) is a file, cannot be made, or is
+    not writable. Checked before any work is done; command lines exit with status 2."""
+
+
+class ImageWriteError(PpirError, OSError):
+    """An output image could not be written (full disk, folder removed or made read-only)."""

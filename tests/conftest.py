@@ -49,8 +49,8 @@ def browser(tmp_path):
 # --- no test leaves a process behind -----------------------------------------------------------
 # The test process is made a "child subreaper" (Linux): a process orphaned by one of its children
 # (a DataLoader worker of a killed training run, say) is re-parented to it instead of to init, so
-# it can be seen here. After every test, processes below this one that were not there before are
-# a leak: they are killed and the test fails, naming them.
+# it can be seen here. At the end of every test module, processes below this one that were not
+# there before it are a leak: they are killed and the module fails, naming them and their test.
 PR_SET_CHILD_SUBREAPER = 36
 LEAK_GRACE_SECONDS = 5.0
 
@@ -118,17 +118,27 @@ def no_leaked_processes(request):
     way). Module-wide, not per test: some modules start long runs in module fixtures, shared by
     several tests and stopped at the module's end."""
     before = _descendants()
-    yield
+    appeared = {}  # pid -> the test during which it was first seen
+    yield appeared
     deadline = time.time() + LEAK_GRACE_SECONDS
     leaked = _descendants() - before
     while leaked and time.time() < deadline:
         time.sleep(0.1)
         leaked = _descendants() - before
     if leaked:
-        described = [_describe(pid) for pid in sorted(leaked)]
+        described = [f"{_describe(pid)} from {appeared.get(pid, 'a module fixture')}" for pid in sorted(leaked)]
         for pid in leaked:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
                 pass
         pytest.fail(f"{request.module.__name__} left {len(leaked)} process(es) running: {'; '.join(described)}")
+
+
+@pytest.fixture(autouse=True)
+def _note_new_processes(request, no_leaked_processes):
+    """Remembers which test a process appeared in, for the module's leak report."""
+    before = _descendants()
+    yield
+    for pid in _descendants() - before:
+        no_leaked_processes.setdefault(pid, request.node.name)

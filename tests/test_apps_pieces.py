@@ -102,7 +102,7 @@ def test_gray_rgba_and_16_bit_keep_their_layout():
     gray = rng.integers(0, 256, (5, 7), dtype=np.uint8)
     photo = split_photo(gray)
     assert photo.rgb.shape == (5, 7, 3) and photo.gray
-    np.testing.assert_array_equal(join_photo(photo.rgb, photo), gray[:, :, None])
+    np.testing.assert_array_equal(join_photo(photo.rgb, photo), gray)  # HxW in, HxW out
 
     rgba = rng.integers(0, 65536, (4, 3, 4), dtype=np.uint16)
     photo = split_photo(rgba)

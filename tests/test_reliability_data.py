@@ -12,7 +12,7 @@ import pytest
 
 from ppir.engine.config import load_config
 from ppir.errors import ConfigError
-from test_engine_support import MAIN, REPO, run_main, tiny_config, write_config
+from test_engine_support import MAIN, REPO, run_main, run_main_in_process, tiny_config, write_config
 
 SECONDS_TO_FAIL = 60  # a failing run ends within seconds; a hang would run into this
 
@@ -156,3 +156,30 @@ def test_kill_9_of_a_training_run_takes_its_workers_with_it(tmp_path):
     while any(alive(pid) for pid in workers) and time.time() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in workers), "DataLoader workers outlived their killed parent"
+
+
+def test_an_unusable_run_or_output_folder_is_one_line_exit_2_before_any_work(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    path = write_config(tmp_path, tiny_config())
+    done = run_main_in_process("-c", path, "--output-dir", blocker)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == f"error: {blocker / 'tiny'}: run folder cannot be made: {blocker} is a file, not a folder"
+    done = run_main_in_process("-c", path, "--evaluate-only", "--load", tmp_path / "none.pdparams",
+                               "--output-dir", blocker)
+    assert done.returncode == 2 and done.stderr.strip() == f"error: {blocker}: output folder is a file, not a folder"
+
+
+def test_flag_mistakes_are_not_blamed_on_the_config(tmp_path):
+    path = write_config(tmp_path, tiny_config())
+    weights = tmp_path / "w.pdparams"
+    from ppir.weights import save_weights
+    from ppir.archs import build_arch
+
+    save_weights(build_arch(tiny_config()["arch"]), str(weights))
+    for args, words in [(("--resume", weights), "not a ppir training checkpoint"),
+                        (("--resume", tmp_path / "nope.pdckpt"), "no such checkpoint file"),
+                        (("--evaluate-only",), "--evaluate-only needs --load")]:
+        done = run_main_in_process("-c", path, "--output-dir", tmp_path / "out", *args)
+        assert done.returncode == 1
+        assert words in done.stderr and "(or its _base_ files / -o)" not in done.stderr, done.stderr

@@ -21,12 +21,15 @@ from ..archs.model_index import match_name, released_models
 from ..errors import ConfigError, ImageReadError, PpirError
 from ..utils.device import select_device
 from ..utils.image_io import read_image, write_image
+from ..utils.places import check_writable_folder
 from . import inputs
 from .backends import ExportCache, select_backend
 from .backends.selection import one_line
 from .ensemble import self_ensemble
 from .memory import max_pixels_per_pass, tile_for_budget
+from .finite import check_finite
 from .memory_use import bytes_per_pixel
+from .oom import OutOfMemory, with_smaller_tiles  # noqa: F401 - OutOfMemory: what a pass raises
 from .network_loading import load_network
 from ..utils.padding import crop, pad_to_multiple
 from .photo import join_photo, split_photo
@@ -56,11 +59,13 @@ class Predictor:
 
     def __init__(self, arch, task=None, weight_path=None, output_path="output_dir", device=None, tile=None,
                  tile_overlap=32, self_ensemble=False, backend="auto", fp16=False, tensorrt=False, upscale=None):
+        check_writable_folder(output_path, "output folder")  # before any network is built
         self.device = select_device(device)
         self.net, self.arch_cfg, self.weights_source, self.release = load_network(arch, task, weight_path)
         self.contract = contract_of(self.net)
         self.task = self.release.task if self.release is not None else str(task or self.arch_cfg["name"])
         self.output_path = os.fspath(output_path)
+        check_writable_folder(os.path.join(self.output_path, self.task), "output folder")
         self.self_ensemble = bool(self_ensemble)
         self.in_channels = self.contract.in_channels
         self.size_multiple = self.contract.size_multiple
@@ -115,9 +120,10 @@ class Predictor:
         """Restore ``sources`` (see ``collect``) and return the written paths; an array (or, for
         dual-view families, a pair of arrays) is restored and returned instead. Inputs that fail
         are skipped with one log line each and kept in ``self.failures``."""
+        self.failures = []  # this call's failures only
         if self.is_array_input(sources):
             return self.restore(sources)
-        written, self.failures = [], []
+        written = []
         for result in self.iter_run(sources):
             if result.error is None:
                 written.append(result.output)
@@ -129,6 +135,8 @@ class Predictor:
     def iter_run(self, sources):
         """Yield a ``Result`` per job (failures to find inputs first), restoring as it goes."""
         jobs, failures = self.collect(sources)
+        for source, output in inputs.renamed(jobs):  # as the command lines print it
+            log.info("%s -> %s (same name as another input)", _name(source), output)
         for source, error in failures:
             yield Result(source, None, error)
         for source, output in jobs:
@@ -151,14 +159,21 @@ class Predictor:
         return join_photo(y[0].transpose(1, 2, 0), photo)
 
     def _restore_tiled(self, x):
-        tile = self.tile_for(x.shape[2], x.shape[3])
+        height, width = x.shape[2], x.shape[3]
+        return with_smaller_tiles(lambda tile: self._restore_at(x, tile), height, width,
+                                  self.tile_for(height, width), self.tile_overlap, self.size_multiple,
+                                  allow_tiles=self.tile != 0)
+
+    def _restore_at(self, x, tile):
         if tile is None:
             return self._restore_padded(x)
         return run_tiled(self._restore_padded, x, tile, self.tile_overlap)
 
     def _restore_padded(self, x):
         padded, (height, width) = pad_to_multiple(x, self.size_multiple)
-        return np.clip(crop(self.backend(padded), (height * self.scale, width * self.scale)), 0.0, 1.0)
+        name = getattr(self.backend, "name", None)
+        out = check_finite(self.backend(padded), f"backend {name}" if name else "the network")
+        return np.clip(crop(out, (height * self.scale, width * self.scale)), 0.0, 1.0)
 
     def tile_for(self, height, width):
         """Tile side for an image of this size, or None to run it whole."""
@@ -197,11 +212,12 @@ class Predictor:
 
 def describe_failure(source, err):
     """One line for a job that failed: the error's own line, or an explanation for memory."""
-    if isinstance(err, MemoryError):
-        return f"{_name(source)}: out of memory; restore it in tiles (e.g. tile=512 / --tile 512)"
+    if isinstance(err, MemoryError) and not isinstance(err, PpirError):  # OutOfMemory says what was tried
+        return f"{_name(source)}: out of memory outside the network pass (reading or assembling the image)"
     if isinstance(err, cv2.error):
         return f"{_name(source)}: image codec error: {one_line(err)}"
-    return one_line(err)
+    text = one_line(err)
+    return text if _name(source) in text else f"{_name(source)}: {text}"
 
 
 def _name(source):

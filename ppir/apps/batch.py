@@ -15,6 +15,7 @@ from ..metrics.distributed import gather_from_all_ranks
 from ..utils.image_io import write_image
 from . import inputs, manifest, pipeline, sharding
 from .base_predictor import PER_IMAGE_ERRORS, _name, describe_failure
+from .interrupt import Interrupted, finished_since
 
 
 @dataclass
@@ -99,10 +100,21 @@ def run(predictor, request, out=sys.stdout):
     pixels = 0
     progress = tqdm(restore_jobs(predictor, [job for _, job in todo]), total=len(todo), unit="image",
                     desc=predictor.task, file=sys.stderr, disable=not todo)
-    for done, ((source, output, error), seconds, job_pixels) in enumerate(progress):
-        status = "failed" if error else "restored"
-        entries.append(dict(manifest.entry(source, output, status, seconds, rank, error), _order=(1, todo[done][0])))
-        pixels += job_pixels
+    try:
+        for done, ((source, output, error), seconds, job_pixels) in enumerate(progress):
+            status = "failed" if error else "restored"
+            entries.append(dict(manifest.entry(source, output, status, seconds, rank, error),
+                                _order=(1, todo[done][0])))
+            pixels += job_pixels
+    except Interrupted as stop:  # Ctrl-C / SIGTERM: the pipeline has stopped; say what was done
+        progress.close()
+        restored = sum(e["status"] == "restored" for e in entries)
+        restored += len(finished_since([job for _, job in todo], entries, start))
+        where = f" (process {rank} of {world})" if world > 1 else ""
+        print(f"restored {restored} of {len(jobs) + len(failures)} image(s){where} in "
+              f"{time.perf_counter() - start:.1f} s; interrupted by {stop.name}; results in {folder}",
+              file=out, flush=True)
+        return stop.exit_status
     if request.videos:
         from . import video
 

@@ -8,9 +8,11 @@ import os
 import sys
 
 from ..errors import PpirError
+from ..utils.image_limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 from . import batch
 from .backends import BACKENDS
 from .batch import BatchRequest
+from .interrupt import Interrupted, stop_on_signals
 from .sharding import rank_device
 
 
@@ -44,6 +46,9 @@ def add_common_arguments(parser, predictor_class, default_task, input_required=T
     parser.add_argument("--tensorrt", action="store_true", help="GPU only: TensorRT (paddle-inference)")
     parser.add_argument("--report", action="store_true", help="also write OUTPUT_PATH/<task>/report/index.html "
                                                               "(input against restored)")
+    parser.add_argument("--max_pixels", type=positive_int, default=None,
+                        help=f"refuse images with more pixels than this, from their header (default "
+                             f"{DEFAULT_MAX_PIXELS:_}, or ${MAX_PIXELS_ENV})")
     return parser
 
 
@@ -66,7 +71,19 @@ def input_sources(args, parser):
     return BatchRequest(args.input_image, args.input_video, args.skip_existing)
 
 
+def positive_int(text):
+    try:
+        value = int(float(text)) if "e" in text.lower() else int(text.replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def predictor_options(args):
+    if getattr(args, "max_pixels", None):  # the readers take the limit from the environment
+        os.environ[MAX_PIXELS_ENV] = str(args.max_pixels)
     return dict(output_path=args.output_path, weight_path=args.weight_path, device=rank_device(args.device), tile=args.tile,
                 tile_overlap=args.tile_overlap, self_ensemble=args.self_ensemble, backend=args.backend,
                 fp16=args.fp16, tensorrt=args.tensorrt)
@@ -92,7 +109,11 @@ def main(run):
     logging.basicConfig(format="%(message)s")
     logging.getLogger("ppir").setLevel(logging.INFO)
     try:
-        return run()
+        with stop_on_signals():
+            return run()
+    except Interrupted as stop:  # before the batch started (the batch reports its own)
+        print(f"interrupted by {stop.name}", file=sys.stderr)
+        return stop.exit_status
     except PpirError as err:
         if os.environ.get("PPIR_DEBUG") == "1":
             raise

@@ -5,6 +5,7 @@ command line for this."""
 import os
 
 from ..errors import ConfigError
+from ..utils.places import check_writable_folder
 from .backends.export import ExportCache
 from .backends.selection import DEFAULT_TOLERANCE, Probe, build_backend
 from .network_loading import load_network
@@ -21,6 +22,7 @@ def export_model(arch, output, task=None, weight_path=None, onnx=False):
     """Export to the folder ``output`` (new or empty); returns {backend: max abs difference from
     dygraph on the probe} for the backends that were checked."""
     output = os.fspath(output)
+    check_writable_folder(output, "export folder")
     if os.path.isdir(output) and os.listdir(output):
         raise ConfigError(f"{output}: folder is not empty; export into a new or empty folder")
     net, arch_cfg = load_any_network(arch, task, weight_path)

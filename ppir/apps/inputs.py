@@ -48,8 +48,24 @@ def images_under(folder):
     return sorted(found, key=lambda p: natural_key(os.path.join(p.subfolder, os.path.basename(p))))
 
 
+def not_a_source(source):
+    """The failure line for something in a list of inputs that is no path (None, a number, an
+    array), or None when ``source`` is a path."""
+    if isinstance(source, (str, os.PathLike)):
+        return None
+    if hasattr(source, "shape") and hasattr(source, "dtype"):
+        what = f"an array of shape {tuple(source.shape)}"
+        hint = "; restore an array on its own: run(array)"
+    else:
+        what, hint = repr(source)[:60], ""
+    return f"{what} is not a file, folder or pattern{hint}"
+
+
 def expand(source):
     """(paths, failures) for one str/PathLike ``source``."""
+    problem = not_a_source(source)
+    if problem:
+        return [], [(source, problem)]
     source = os.fspath(source)
     if os.path.isdir(source):
         found = images_under(source)
@@ -62,7 +78,7 @@ def expand(source):
 
 def expand_all(sources):
     """(paths, failures) for a source or a list/tuple of sources."""
-    if isinstance(sources, (str, os.PathLike)):
+    if not isinstance(sources, (list, tuple)):
         sources = [sources]
     paths, failures = [], []
     for source in sources:
@@ -78,10 +94,13 @@ def expand_pairs(sources):
     A source is a (left, right) tuple of files or of folders (matched by file name), or a folder
     holding ``inputL/`` and ``inputR/``; a list of such sources is also accepted.
     """
-    if _is_pair(sources) or isinstance(sources, (str, os.PathLike)):
+    if _is_pair(sources) or not isinstance(sources, (list, tuple)):
         sources = [sources]
     pairs, failures = [], []
     for source in sources:
+        if not _is_pair(source) and not_a_source(source):
+            failures.append((source, not_a_source(source)))
+            continue
         if not _is_pair(source):
             folders = [os.path.join(os.fspath(source), sub) for sub in PAIR_FOLDERS]
             if not all(os.path.isdir(f) for f in folders):

@@ -3,7 +3,7 @@ and back, keeping what the network must not touch.
 
 * 8 or 16 bit: scaled to [0, 1]; the result is written back at the same depth, rounded.
 * Gray (HxW or HxWx1): restored as RGB (the networks are RGB), returned as the mean of the three
-  channels, so a gray photo stays gray.
+  channels, so a gray photo stays gray, in the shape it came in (HxW stays HxW).
 * RGBA: the alpha channel is set aside and put back untouched.
 """
 from dataclasses import dataclass
@@ -21,6 +21,7 @@ class Photo:
     dtype: np.dtype  # uint8 or uint16
     gray: bool
     alpha: Optional[np.ndarray]  # HxWx1 in the photo's dtype, or None
+    flat: bool = False  # given as HxW (no channel axis): returned as HxW
 
 
 def split_photo(img, name="array"):
@@ -28,7 +29,8 @@ def split_photo(img, name="array"):
     img = np.asarray(img)
     if img.dtype not in (np.uint8, np.uint16):
         raise ImageReadError(f"{name}: pixel type {img.dtype}; expected uint8 or uint16")
-    if img.ndim == 2:
+    flat = img.ndim == 2
+    if flat:
         img = img[:, :, None]
     if img.ndim != 3 or img.shape[2] not in (1, 3, 4) or 0 in img.shape:
         raise ImageReadError(f"{name}: shape {img.shape}; expected HxW, HxWx1, HxWx3 or HxWx4")
@@ -36,7 +38,7 @@ def split_photo(img, name="array"):
     color = img[:, :, :3]
     gray = color.shape[2] == 1
     rgb = to_float(np.repeat(color, 3, axis=2) if gray else color)
-    return Photo(rgb=rgb, dtype=img.dtype, gray=gray, alpha=alpha)
+    return Photo(rgb=rgb, dtype=img.dtype, gray=gray, alpha=alpha, flat=flat)
 
 
 def join_photo(restored, photo):
@@ -45,4 +47,4 @@ def join_photo(restored, photo):
     out = from_float(out, photo.dtype)
     if photo.alpha is not None:
         out = np.concatenate([out, photo.alpha], axis=2)
-    return out
+    return out[:, :, 0] if photo.flat else out

@@ -3,6 +3,7 @@
 
 To add an architecture, add one ``from . import <module>  # noqa: F401`` line below.
 """
+from ..errors import ConfigError
 from ..registry import ARCHS
 from . import mprnet  # noqa: F401
 from . import mirnet  # noqa: F401
@@ -12,6 +13,11 @@ from . import mirnet_v2  # noqa: F401
 def build_arch(cfg):
     """Build the network named by ``cfg['name']`` with the remaining keys as constructor kwargs.
 
-    An unknown name raises the registry's KeyError listing the registered architectures.
+    An unknown name raises the registry's KeyError listing the registered architectures; sizes
+    that make no network (``n_feat=0``) are a ``ConfigError``, not a ZeroDivisionError.
     """
-    return ARCHS.build(cfg)
+    try:
+        return ARCHS.build(cfg)
+    except ArithmeticError as exc:
+        options = ", ".join(f"{k}={v!r}" for k, v in cfg.items() if k != "name")
+        raise ConfigError(f"{cfg['name']} cannot be built with {options} ({exc}); are all sizes positive?") from None

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import paddle
 
-from ..errors import ConfigError
+from ..errors import ConfigError, PpirError, WeightsError
 from ..weights import load_checkpoint, save_checkpoint
 
 CHECKPOINT_PATTERN = re.compile(r"^iter_(\d+)\.pdckpt$")
@@ -52,14 +52,14 @@ def resolve_resume(resume, checkpoints):
     if resume == "auto":
         return checkpoints.latest()
     if not os.path.isfile(resume):
-        raise ConfigError(f"--resume {resume}: no such checkpoint file")
+        raise PpirError(f"--resume {resume}: no such checkpoint file")  # the flag, not the config
     return resume
 
 
 def read_checkpoint(path):
     state = load_checkpoint(path)
     if not isinstance(state, dict) or "iteration" not in state or "model" not in state:
-        raise ConfigError(f"{path}: not a ppir training checkpoint (weights only?); use --load for weights")
+        raise WeightsError(f"{path}: not a ppir training checkpoint (weights only?); use --load for weights")
     return state
 
 

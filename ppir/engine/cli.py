@@ -9,12 +9,13 @@ import sys
 
 import paddle
 
-from ..errors import ConfigError, PpirError
+from ..errors import ConfigError, PlaceError, PpirError
 from ..utils.device import is_gpu
 from .config import load_config
 from .runner import evaluate, train
 
 EXIT_ERROR = 1
+EXIT_PLACE = 2  # a folder to write to is unusable (checked before any work)
 EXIT_INTERRUPTED = 130
 
 
@@ -94,7 +95,7 @@ def main(argv=None):
         if message is None or os.environ.get("PPIR_DEBUG") == "1":
             raise
         print(f"error: {message}", file=sys.stderr)
-        return EXIT_ERROR
+        return EXIT_PLACE if isinstance(exc, PlaceError) else EXIT_ERROR
     return 0
 
 

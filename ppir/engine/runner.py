@@ -2,10 +2,11 @@
 import json
 import os
 
-from ..errors import ConfigError
+from ..errors import ConfigError, PpirError
 from ..report import ReportCollector, published_numbers, write_evaluation_report
 from ..utils.atomic import write_json_atomic
 from ..utils.device import select_device
+from ..utils.places import check_writable_folder
 from ..weights import load_weights
 from . import builders
 from .checkpoint import CheckpointFolder, resolve_resume
@@ -23,9 +24,9 @@ def run_dir_of(cfg):
 
 def train(cfg, resume=None, load=None):
     """Train ``cfg`` in ``<output_dir>/<name>/``; ``resume`` is a checkpoint path or 'auto'."""
+    run_dir = check_writable_folder(run_dir_of(cfg), "run folder")  # before any work
     device = select_device(cfg["device"])
     init_distributed()
-    run_dir = run_dir_of(cfg)
     path = resolve_resume(resume, CheckpointFolder(os.path.join(run_dir, "checkpoints"), 1))
     prep = prepare_training(cfg, path, load)  # released weights, widths, data check, held-out pairs
     load = prep.load
@@ -75,8 +76,9 @@ def evaluate(cfg, load, save_images=False, report=False):
 
     No training data is built. Returns ``{set: {metric: value}}``.
     """
-    if not load:
-        raise ConfigError("--evaluate-only needs --load <weights file> (official .pth, .pdparams or a ppir checkpoint)")
+    if not load:  # a missing flag, not a config mistake
+        raise PpirError("--evaluate-only needs --load <weights file> (official .pth, .pdparams or a ppir checkpoint)")
+    check_writable_folder(cfg["output_dir"], "output folder")  # before any network is built
     device = select_device(cfg["device"])
     init_distributed()
     seed_everything(cfg["seed"])

@@ -19,7 +19,8 @@ import urllib.request
 
 from tqdm import tqdm
 
-from ..errors import PpirError
+from ..errors import PlaceError, PpirError
+from .places import make_writable_folder
 
 _CHUNK = 1 << 20
 # HTTP statuses worth another try: the server may answer differently in a moment.
@@ -39,10 +40,13 @@ def ppir_home():
 
 
 def cache_dir(kind):
-    """``<PPIR_HOME>/<kind>``, created on demand (``kind`` is e.g. 'weights' or 'exported')."""
+    """``<PPIR_HOME>/<kind>``, created on demand (``kind`` is e.g. 'weights' or 'exported'); an
+    unusable one is a one-line ``PlaceError`` naming PPIR_HOME."""
     path = os.path.join(ppir_home(), kind)
-    os.makedirs(path, exist_ok=True)
-    return path
+    try:
+        return make_writable_folder(path, "cache folder")
+    except PlaceError as exc:
+        raise PlaceError(f"{exc}; set PPIR_HOME to a writable folder (the cache of weights and exports)") from None
 
 
 def mirrored(url):

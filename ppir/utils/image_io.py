@@ -2,11 +2,15 @@
 EXIF orientation applied, alpha kept apart, and a one-line ``ImageReadError`` for anything else.
 """
 import os
+import re
 
 import cv2
 import numpy as np
 
-from ..errors import ImageReadError
+from ..errors import ImageReadError, ImageWriteError
+from .image_limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, check_pixels, max_image_pixels  # noqa: F401
+
+HEADER_BYTES = 1 << 20  # JPEG frame headers come after EXIF/ICC segments; 1 MiB covers them
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 
@@ -15,11 +19,12 @@ def is_image_file(path):
     return str(path).lower().endswith(IMAGE_EXTENSIONS)
 
 
-def read_image(path, apply_exif=True):
+def read_image(path, apply_exif=True, max_pixels=None):
     """Read ``path`` as an HxWxC array in RGB(A) order with its own dtype (uint8 or uint16).
 
     Grayscale files come back HxWx1. EXIF orientation is applied here (JPEG, PNG, WebP): cv2 only
-    applies it without IMREAD_UNCHANGED, and that flag is what keeps 16 bit and alpha.
+    applies it without IMREAD_UNCHANGED, and that flag is what keeps 16 bit and alpha. An image
+    over ``max_pixels`` (default: ``max_image_pixels()``) is refused from its header, undecoded.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
@@ -29,17 +34,22 @@ def read_image(path, apply_exif=True):
     if os.path.getsize(path) == 0:
         raise ImageReadError(f"{path}: empty file")
     # fromfile + imdecode also handles non-ASCII paths
-    return decode_image(np.fromfile(path, dtype=np.uint8), path, apply_exif)
+    return decode_image(np.fromfile(path, dtype=np.uint8), path, apply_exif, max_pixels)
 
 
-def decode_image(data, name="image", apply_exif=True):
+def decode_image(data, name="image", apply_exif=True, max_pixels=None):
     """``read_image`` for the bytes of an image file (``bytes`` or a uint8 array); ``name`` is
     what error messages call it."""
     data = np.frombuffer(data, dtype=np.uint8) if isinstance(data, (bytes, bytearray, memoryview)) else data
     if data.size == 0:
         raise ImageReadError(f"{name}: empty file")
-    flags = cv2.IMREAD_UNCHANGED
-    img = cv2.imdecode(data, flags)
+    size = image_size(data)
+    if size is not None:  # a decompression bomb is refused before it is decoded
+        check_pixels(*size, name, limit=max_pixels)
+    try:
+        img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+    except cv2.error as err:  # e.g. OpenCV's own size limit: its assertion text is no message
+        raise ImageReadError(f"{name}: cannot be decoded ({_cv2_reason(err)})") from None
     if img is None:
         raise ImageReadError(f"{name}: not an image, or a truncated/corrupt one")
     if img.dtype not in (np.uint8, np.uint16):
@@ -59,6 +69,27 @@ def decode_image(data, name="image", apply_exif=True):
     if apply_exif:
         img = _apply_exif_orientation(data, img)
     return np.ascontiguousarray(img)
+
+
+def read_image_header(path):
+    """(width, height) of an image file from its header, read without decoding (see
+    ``image_size``), or None for a format whose header is not read here."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        head = f.read(HEADER_BYTES)
+    size = image_size(head)
+    if size is None and head[:2] == b"\xff\xd8" and len(head) == HEADER_BYTES:
+        size = image_size(np.fromfile(path, dtype=np.uint8))  # a JPEG frame header past the first MiB
+    return size
+
+
+def _cv2_reason(err):
+    """What a cv2.error means, without OpenCV's source location and assertion text."""
+    text = " ".join(str(err).split())
+    if "CV_IO_MAX_IMAGE_PIXELS" in text:
+        return "over OpenCV's own size limit, which the CV_IO_MAX_IMAGE_PIXELS environment variable raises"
+    match = re.search(r"\(-?(\d+):([^)]*)\)", text)
+    return f"OpenCV error {match.group(1)}: {match.group(2).strip().lower()}" if match else "OpenCV error"
 
 
 def image_size(data):
@@ -269,18 +300,31 @@ def encode_image(img, ext=".png", name="image"):
         img = img[:, :, [2, 1, 0, 3]]
     elif img.ndim == 3 and img.shape[2] == 1:
         img = img[:, :, 0]
-    ok, buf = cv2.imencode(ext, np.ascontiguousarray(img))
+    try:
+        ok, buf = cv2.imencode(ext, np.ascontiguousarray(img))
+    except cv2.error as err:
+        raise ImageReadError(f"{name}: could not encode image as {ext} ({_cv2_reason(err)})") from None
     if not ok:
         raise ImageReadError(f"{name}: could not encode image as {ext}")
     return buf
 
 
 def write_image(path, img):
-    """Write an HxWxC (C in 1, 3, 4; RGB(A) order) uint8/uint16 array; the format follows the suffix."""
+    """Write an HxWxC (C in 1, 3, 4; RGB(A) order) uint8/uint16 array; the format follows the suffix.
+
+    Atomic: the bytes go to ``<path>.tmp``, renamed over ``path`` when complete; the temporary
+    file is removed whatever stops the write (a full disk, Ctrl-C). A failure to write is an
+    ``ImageWriteError`` naming the file."""
     path = os.fspath(path)
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     buf = encode_image(img, os.path.splitext(path)[1] or ".png", path)
     tmp = path + ".tmp"
-    buf.tofile(tmp)
-    os.replace(tmp, path)
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        buf.tofile(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise ImageWriteError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
     return path

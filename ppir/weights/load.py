@@ -20,6 +20,7 @@ import numpy as np
 import paddle
 
 from ..errors import WeightsError
+from .sanity import check_tensors
 from .safe_pickle import NUMERIC_KINDS, ForbiddenGlobalError, safe_loads
 from .torch_zip import is_legacy_torch, is_torch_zip, read_legacy_torch, read_torch_zip
 
@@ -106,7 +107,7 @@ def _as_state_dict(obj, source):
     _join_paddle_slices(arrays, obj.get(PADDLE_SLICE_TABLE), source)
     if all(name.startswith(DATA_PARALLEL_PREFIX) for name in arrays):
         arrays = {name[len(DATA_PARALLEL_PREFIX) :]: v for name, v in arrays.items()}
-    return arrays
+    return check_tensors(arrays, source)
 
 
 def _as_array(value):
@@ -182,6 +183,7 @@ class _Plan:
         self.group_count = group_count  # distinct tensors in the net
         self.assignments, self.loaded_groups = [], []
         self.missing, self.unexpected, self.mismatched, self.disagreeing = [], [], [], []
+        self.missing_shapes, self.unexpected_shapes = {}, {}
 
     def problems(self, strict):
         """One line naming every problem (empty if none)."""
@@ -196,9 +198,24 @@ class _Plan:
                  for items, one, many in kinds if items]
         mostly_unmatched = len(self.assignments) < self.group_count / 2
         hint = ""
-        if parts and mostly_unmatched and (self.unexpected or self.mismatched):
+        renamed = self.renamed() if strict else []
+        if renamed:
+            hint = " - renamed? " + ", ".join(f"`{net_key}` \u2190 `{file_key}`?" for net_key, file_key in renamed)
+        elif parts and mostly_unmatched and (self.unexpected or self.mismatched):
             hint = " - is the file for another architecture, task or width?"
         return ", ".join(parts) + hint
+
+    def renamed(self):
+        """(net key, file key) pairs where a missing and an unexpected key have the same shape
+        (and no other candidate does): most likely one key under another name."""
+        pairs = []
+        for net_key in self.missing:
+            shape = self.missing_shapes.get(net_key)
+            same = [k for k in self.unexpected if self.unexpected_shapes.get(k) == shape]
+            rivals = [m for m in self.missing if self.missing_shapes.get(m) == shape]
+            if len(same) == 1 and len(rivals) == 1:
+                pairs.append((net_key, same[0]))
+        return pairs[:SHOWN_PER_KIND]
 
 
 def _match(net, state):
@@ -210,6 +227,7 @@ def _match(net, state):
         used.update(found)
         if not found:
             plan.missing.extend(names)
+            plan.missing_shapes.update((name, list(tensor.shape)) for name in names)
             continue
         net_shape = list(tensor.shape)
         wrong = [k for k in found if list(state[k].shape) != net_shape]
@@ -224,6 +242,7 @@ def _match(net, state):
         plan.assignments.append((tensor, value))
         plan.loaded_groups.append(names)
     plan.unexpected = [k for k in state if k not in used]
+    plan.unexpected_shapes = {k: list(state[k].shape) for k in plan.unexpected}
     return plan
 
 

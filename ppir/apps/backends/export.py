@@ -147,7 +147,15 @@ class ExportCache:
         key = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
         name = "-".join(str(p) for p in (self.arch_cfg.get("name", "net"), self.arch_cfg.get("task") or "custom"))
         self.identity = identity
-        self.folder = folder or os.path.join(root or cache_dir("exported"), f"{name}-{key[:16]}")
+        self._folder, self._root, self._name = folder, root, f"{name}-{key[:16]}"
+
+    @property
+    def folder(self):
+        """Where the exports go; the cache is only looked at (and made) when an export is needed,
+        so an unusable PPIR_HOME does not stop what needs no export (dygraph)."""
+        if self._folder is None:
+            self._folder = os.path.join(self._root or cache_dir("exported"), self._name)
+        return self._folder
 
     def static_model(self):
         """(model file, params file), exporting first if this network is not in the cache yet."""

@@ -17,6 +17,7 @@ import numpy as np
 from ...archs.contract import contract_of
 from ...errors import PpirError
 from ...utils.device import is_gpu
+from ..finite import NonFiniteOutput, check_finite
 from .dygraph import DygraphBackend
 from .opening import EXPORTED_BACKENDS, open_exported
 from .paddle_inference import FP16_TOLERANCE
@@ -60,8 +61,9 @@ class Probe:
 
     @property
     def expected(self):
-        if self._expected is None:
-            self._expected = DygraphBackend(self.net)(self.input)
+        if self._expected is None:  # a non-finite reference must stop 'auto', not disqualify the others
+            self._expected = check_finite(DygraphBackend(self.net)(self.input), "the network (dygraph) on a test image",
+                                          "no backend can restore with these weights")
         return self._expected
 
     def check(self, out, tolerance):
@@ -140,9 +142,13 @@ def select_backend(requested, net, exports, device, fp16=False, tensorrt=False):
         return DygraphBackend(net)
     candidates = AUTO_ORDER["gpu" if is_gpu(device) else "cpu"] if requested == "auto" else (requested,)
     probe = Probe(net, exports.in_channels)
+    if requested == "auto":
+        probe.expected  # noqa: B018 - NonFiniteOutput now if dygraph gives NaN/Inf: no backend would do
     for name in candidates:
         try:
             return build_backend(name, net, exports, device, fp16, tensorrt, probe)
+        except NonFiniteOutput:  # dygraph itself: any backend that agreed with it would too
+            raise
         except BackendUnavailable as err:
             reason, level = str(err), logging.INFO
         except Exception as err:  # any failure of an optional fast path means: do not use it

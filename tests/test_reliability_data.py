@@ -66,7 +66,12 @@ def test_a_corrupt_training_file_ends_the_run_with_one_line_and_keeps_the_checkp
     checkpoint = out / "tiny" / "checkpoints" / "iter_000000002.pdckpt"
     assert checkpoint.exists()
     corrupt(os.path.join(root, "input", "1.png"))
+    # train.check_data (on by default) finds it from the headers before the first step ...
     done, seconds = timed_main("-c", path, "--output-dir", out, "--resume", "-o", "train.total_iters=8")
+    assert done.returncode == 1 and "input/1.png" in done.stderr and "Traceback" not in done.stderr
+    # ... and without that check (or for a file that goes bad during the run) the loader does
+    done, seconds = timed_main("-c", path, "--output-dir", out, "--resume", "-o", "train.total_iters=8",
+                               "train.check_data=false")
     assert done.returncode == 1
     line = one_error_line(done)
     assert line.startswith(f"error: {os.path.join(root, 'input', '1.png')}: not an image"), line

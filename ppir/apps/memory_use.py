@@ -21,6 +21,7 @@ import os
 import numpy as np
 import paddle
 
+from ..errors import PlaceError
 from ..utils.device import is_gpu
 from ..utils.download import cache_dir
 from ..utils.padding import padded_size
@@ -38,11 +39,15 @@ def bytes_per_pixel(net, arch_cfg, contract, device="cpu"):
     key = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:24]
     if key in _measured:
         return _measured[key]
-    path = os.path.join(cache_dir("memory"), f"{key}.json")
-    value = _read(path)
+    try:
+        path = os.path.join(cache_dir("memory"), f"{key}.json")
+    except PlaceError:  # an unusable cache only costs the measurement each time
+        path = None
+    value = _read(path) if path else None
     if value is None:
         value = measure(net, contract, device)
-        _write(path, {**identity, "bytes_per_pixel": value})
+        if path:
+            _write(path, {**identity, "bytes_per_pixel": value})
     _measured[key] = value
     return value
 

@@ -16,6 +16,7 @@ from ..archs.model_index import config_from_weights, network_class, released_mod
 from ..errors import ConfigError
 from ..utils.download import download_cached
 from ..weights import load_weights, read_state_dict
+from .weights_fit import PHOTO_CHANNELS, check_task_channels
 
 
 def resolve(arch, task=None):
@@ -54,6 +55,8 @@ def load_network(arch, task=None, weight_path=None):
     path = weights_file(base["name"], release, weight_path)
     state = read_state_dict(path)
     arch_cfg = {**base, **config_from_weights(base["name"], state)}
+    if release is not None:  # 3-channel weights for the two-view defocus task, say: refused now
+        check_task_channels(arch_cfg, PHOTO_CHANNELS * release.views, release.task, path)
     net = build_arch(arch_cfg)
     contract_of(net)  # a network that lacks an attribute is named now, not deep in export
     load_weights(net, state, source=path)

@@ -57,12 +57,13 @@ def check_task(task):
 
 def config_from_weights(state):
     """MIRNetV2 widths from the shapes of a state dict (official key names); {} if not MIRNetV2's."""
-    found = shapes(state, "conv_in.weight", "conv_out.weight", "body.0.body.0.dau_mid.body.0.weight")
+    found = shapes(state, "conv_in.weight", "body.0.body.0.dau_mid.body.0.weight")
     if found is None:
         return {}  # not MIRNetV2-shaped: loading will say what does not match
-    first, out, mid = found
+    first, mid = found
+    out = shapes(state, "conv_out.weight")  # missing (renamed?): RGB, and loading names the key
     return {
-        "inp_channels": int(first[1]), "out_channels": int(out[0]), "n_feat": int(first[0]),
+        "inp_channels": int(first[1]), "out_channels": int(out[0][0] if out else 3), "n_feat": int(first[0]),
         "chan_factor": float(mid[0]) / float(first[0]),
         "n_MRB": numbered_children(state, "body.0.body.") - 1,  # an RRG is n_MRB MRBs and a conv
         "bias": has_bias(state),

@@ -42,13 +42,15 @@ def canonical_task(task):
 def config_from_weights(state):
     """MPRNet widths from the shapes of a state dict (official key names); {} if not MPRNet's."""
     found = shapes(state, "shallow_feat1.0.weight", "stage1_encoder.encoder_level2.0.body.0.weight",
-                   "stage3_orsnet.orb1.body.0.body.0.weight", "shallow_feat1.1.CA.conv_du.0.weight", "tail.weight")
+                   "stage3_orsnet.orb1.body.0.body.0.weight", "shallow_feat1.1.CA.conv_du.0.weight")
     if found is None:
         return {}  # not MPRNet-shaped: loading will say what does not match
-    first, level2, orsnet, squeezed, tail = found
+    first, level2, orsnet, squeezed = found
+    tail = shapes(state, "tail.weight")  # missing (renamed?): the preset's, and loading names the key
     n_feat = first[0]
     return {
-        "in_c": int(first[1]), "out_c": int(tail[0]), "n_feat": int(n_feat), "kernel_size": int(first[2]),
+        "in_c": int(first[1]), "out_c": int(tail[0][0] if tail else first[1]), "n_feat": int(n_feat),
+        "kernel_size": int(first[2]),
         "scale_unetfeats": int(level2[0] - n_feat), "scale_orsnetfeats": int(orsnet[0] - n_feat),
         "num_cab": numbered_children(state, "stage3_orsnet.orb1.body.") - 1,  # num_cab CABs + a conv
         "reduction": int(n_feat // squeezed[0]), "bias": has_bias(state),

@@ -98,8 +98,8 @@ def run(predictor, request, out=sys.stdout):
         else:
             todo.append((index, (source, output)))
     pixels = 0
-    progress = tqdm(restore_jobs(predictor, [job for _, job in todo]), total=len(todo), unit="image",
-                    desc=predictor.task, file=sys.stderr, disable=not todo)
+    restoring = restore_jobs(predictor, [job for _, job in todo])
+    progress = tqdm(restoring, total=len(todo), unit="image", desc=predictor.task, file=sys.stderr, disable=not todo)
     try:
         for done, ((source, output, error), seconds, job_pixels) in enumerate(progress):
             status = "failed" if error else "restored"
@@ -108,6 +108,7 @@ def run(predictor, request, out=sys.stdout):
             pixels += job_pixels
     except Interrupted as stop:  # Ctrl-C / SIGTERM: the pipeline has stopped; say what was done
         progress.close()
+        restoring.close()  # the writer thread finishes the image it is writing, then stops
         restored = sum(e["status"] == "restored" for e in entries)
         restored += len(finished_since([job for _, job in todo], entries, start))
         where = f" (process {rank} of {world})" if world > 1 else ""

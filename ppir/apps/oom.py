@@ -47,13 +47,12 @@ def with_smaller_tiles(restore_at, height, width, tile, overlap, multiple, allow
         except Exception as err:  # noqa: BLE001 - only out-of-memory errors are retried
             if not is_out_of_memory(err):
                 raise
-            tried.append("the whole image" if tile is None else f"tiles of {tile}")
-            tile = smaller_tile(tile, height, width, overlap, multiple) if allow_tiles else None
-            if tile is not None:
-                log.warning("out of memory with %s; trying again in tiles of %d", tried[-1], tile)
-            if tile is None:
-                advice = ("lower --tile_overlap ({overlap}), " if allow_tiles else "allow tiles (not --tile 0), ")
-                raise OutOfMemory(
-                    f"out of memory for a {width}x{height} image; tried {', '.join(tried)}; free memory, "
-                    f"{advice.format(overlap=overlap)}or use a machine with more memory"
-                ) from None
+        # Out of the except block: the failed pass's frames (and arrays) are released before the
+        # next try, and the error raised below does not hold them as its __context__.
+        tried.append("the whole image" if tile is None else f"tiles of {tile}")
+        tile = smaller_tile(tile, height, width, overlap, multiple) if allow_tiles else None
+        if tile is None:
+            advice = f"lower --tile_overlap ({overlap}), " if allow_tiles else "allow tiles (not --tile 0), "
+            raise OutOfMemory(f"out of memory for a {width}x{height} image; tried {', '.join(tried)}; free memory, "
+                              f"{advice}or use a machine with more memory")
+        log.warning("out of memory with %s; trying again in tiles of %d", tried[-1], tile)

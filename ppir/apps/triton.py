@@ -15,6 +15,7 @@ import tempfile
 
 from ..archs import ARCHS
 from ..errors import ConfigError
+from ..utils.places import check_writable_folder
 from .exporting import export_model
 
 CONFIG = """# Triton model configuration written by ppir (tools/export_model.py --format triton).
@@ -49,6 +50,7 @@ def export_triton(arch, output, task=None, weight_path=None):
     """Write the repository to the folder ``output`` (new or empty); returns (model folder,
     {backend: max abs difference from dygraph on the probe})."""
     output = os.fspath(output)
+    check_writable_folder(output, "export folder")  # before any network is built
     if os.path.isdir(output) and os.listdir(output):
         raise ConfigError(f"{output}: folder is not empty; export into a new or empty folder")
     parent = os.path.dirname(os.path.abspath(output))

@@ -9,8 +9,9 @@ width ``--n_feat``: a network where reading and writing files is a real share of
 the command line does (``ppir.apps.batch.restore_jobs``: read, restore, write a PNG per photo),
 ``--repeat`` times each way, alternating: ``sequential`` (each photo read, restored and written
 before the next) and ``pipelined`` (reading and writing on background threads with bounded
-queues). Prints a Markdown table with the median of each and the ratio. Benchmarks are not tests:
-the numbers depend on the machine and its load.
+queues). Prints a Markdown table with the median of each and the ratio, and the share of each step
+per image (measured one after the other on the first 8): the overlap can at best hide all but the
+longest step. Benchmarks are not tests: the numbers depend on the machine and its load.
 """
 import argparse
 import os
@@ -44,6 +45,24 @@ def make_photos(folder, count, size):
         write_image(os.path.join(folder, f"photo{i:02d}.jpg"), cv2.resize(crop, tuple(size), interpolation=cv2.INTER_AREA))
 
 
+def phase_seconds(predictor, jobs):
+    """Mean seconds per image to read and decode, to restore, and to encode and write."""
+    from ppir.utils.image_io import write_image
+
+    spent = {"read": 0.0, "restore": 0.0, "write": 0.0}
+    for source, output in jobs:
+        start = time.perf_counter()
+        image = predictor.read_job_input(source)
+        read = time.perf_counter()
+        restored = predictor.restore(image)
+        computed = time.perf_counter()
+        write_image(output, restored)
+        spent["read"] += read - start
+        spent["restore"] += computed - read
+        spent["write"] += time.perf_counter() - computed
+    return {name: seconds / len(jobs) for name, seconds in spent.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=32)
@@ -73,6 +92,7 @@ def main(argv=None):
         jobs, _ = predictor.collect(photos)
         list(restore_jobs(predictor, jobs[:2], pipelined=False))  # warm up
 
+        phases = phase_seconds(predictor, jobs[: min(8, len(jobs))])
         times = {"sequential": [], "pipelined": []}
         for _ in range(args.repeat):
             for mode in times:
@@ -87,6 +107,11 @@ def main(argv=None):
         for mode, values in times.items():
             seconds = statistics.median(values)
             print(f"| {mode} | {seconds:.2f} | {args.count / seconds:.2f} | {base / seconds:.2f} |")
+        total = sum(phases.values())
+        print(f"\nper image (first {min(8, len(jobs))}, one after the other): "
+              + ", ".join(f"{name} {seconds * 1000:.0f} ms ({100 * seconds / total:.1f} %)"
+                          for name, seconds in phases.items())
+              + f"; the overlap can at best reach {total / max(phases.values()):.2f}x")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

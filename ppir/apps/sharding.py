@@ -17,7 +17,7 @@ from ..engine import distributed
 from ..utils.device import gpu_available
 
 # How long rank 0 of a failed run lets the launcher see the other ranks fail first (see ``leave``).
-LAUNCHER_POLL_SECONDS = 3.0
+LAUNCHER_POLL_SECONDS = 10.0
 
 # Collectives time out after 30 min by default; a process that drew larger photos may finish
 # later than that after the others, and it is not a failure.
@@ -62,7 +62,7 @@ def leave(status, rank):
     manifest before any process ends). When the run failed, the launcher stops the job at the first
     failed process and prints that process's log again; the others end first, so that log is
     not rank 0's and the summary is printed once. Rank 0 then ends with ``status`` when the
-    launcher stops it (or after a few seconds)."""
+    launcher stops it (normally within a second or two; at the latest after LAUNCHER_POLL_SECONDS)."""
     if distributed.world_size() <= 1:
         return status
     distributed.barrier()

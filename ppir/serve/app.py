@@ -28,7 +28,8 @@ from ..utils.image_io import decode_image, encode_image
 from .http_errors import ClientGone, HttpError, error_response, http_error_response
 from .limits import check_declared_length, check_pixels, image_bytes, parse_options, read_body
 from .metrics import ServeMetrics
-from .worker import Job, QueueFull, is_out_of_memory
+from ..apps.oom import is_out_of_memory
+from .worker import Job, QueueFull
 
 log = logging.getLogger("ppir.serve")
 
@@ -124,7 +125,7 @@ async def _restore(request, worker, limits):
         data = await image_bytes(body, request.headers)
         del body
         check_pixels(data, limits)
-        image = await _before(deadline, run_in_threadpool(_decode, data))
+        image = await _before(deadline, run_in_threadpool(_decode, data, limits.max_pixels))
         del data
         height, width = image.shape[:2]
         if width * height > limits.max_pixels:  # the header and the decoder disagree
@@ -144,9 +145,9 @@ async def _before(deadline, awaitable):
         raise HttpError(504, "timed out before the image was received and decoded") from None
 
 
-def _decode(data):
+def _decode(data, max_pixels):
     try:
-        return decode_image(data, "request body")
+        return decode_image(data, "request body", max_pixels=max_pixels)
     except cv2.error as err:
         raise HttpError(400, f"request body: image codec error: {one_line(err)}") from None
     except PpirError as err:

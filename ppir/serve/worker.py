@@ -23,6 +23,7 @@ import time
 import numpy as np
 
 from ..apps.backends.selection import one_line
+from ..apps.oom import is_out_of_memory
 from ..utils.device import is_gpu
 
 log = logging.getLogger("ppir.serve")
@@ -43,16 +44,6 @@ class Job:
         self.tile = tile
         self.size = image.shape[1], image.shape[0]  # width, height
         self.future = concurrent.futures.Future()
-
-
-OUT_OF_MEMORY_WORDS = ("Failed to allocate memory", "bad_alloc", "bad allocation", "out of memory")
-
-
-def is_out_of_memory(err):
-    """Host ``MemoryError`` (also what Paddle raises for a failed allocation), a GPU allocator's
-    resource-exhausted error, or ONNX Runtime's failure to allocate (a plain ``Fail``)."""
-    return (isinstance(err, MemoryError) or "ResourceExhausted" in type(err).__name__
-            or any(words in str(err) for words in OUT_OF_MEMORY_WORDS))
 
 
 class InferenceWorker:

@@ -140,3 +140,17 @@ def test_skip_existing_finishes_a_run_killed_half_way(weights, tmp_path):
     code, log = finish(start([sys.executable, *restore_args(photos, weights, output)], tmp_path / "again.log"))
     assert code == 0 and f"restored {len(names)} of {len(names)} image(s)" in log  # without it: overwrite
     assert all(os.stat(folder / name).st_mtime_ns != t for name, t in before.items())
+
+
+def test_a_process_with_only_bad_inputs_or_none_ends_with_the_others(weights, tmp_path):
+    write_image(tmp_path / "pair" / "a.png", data.astronaut()[:48, :64])
+    (tmp_path / "pair" / "b.png").write_text("not a photo")  # rank 1's only input
+    write_image(tmp_path / "one" / "a.png", data.astronaut()[:48, :64])  # rank 1 gets nothing
+    runs = {name: start([*LAUNCH, "--log_dir", str(tmp_path / f"logs_{name}"),
+                         *restore_args(tmp_path / name, weights, tmp_path / f"out_{name}")], tmp_path / f"{name}.log")
+            for name in ("pair", "one")}
+    code, log = finish(runs["pair"], timeout=180)
+    assert code == 1 and "restored 1 of 2 image(s)" in log and f"{tmp_path / 'pair' / 'b.png'}: " in log, log[-3000:]
+    assert [e["rank"] for e in read_manifest(tmp_path / "out_pair" / "Denoising" / "manifest.jsonl")] == [0, 1]
+    code, log = finish(runs["one"], timeout=180)
+    assert code == 0 and "restored 1 of 1 image(s)" in log, log[-3000:]

@@ -5,7 +5,7 @@ per test module (the ``module_home`` fixture).
 ``LocalFileServer`` serves byte strings registered per path and counts the requests it gets.
 Modes per path: 'ok' (whole body), 'short' (announces the full Content-Length, sends half, closes:
 an interrupted transfer), 'short-once' (short on the first request, whole afterwards).
-Unknown paths answer 404.
+Unknown paths answer 404. With ``gate`` set to a ``threading.Event``, every answer waits for it.
 """
 import http.server
 import os
@@ -30,11 +30,14 @@ class LocalFileServer:
     def __init__(self):
         self.files = {}
         self.requests = Counter()
+        self.gate = None  # a threading.Event: when set here, answers wait for it (at most 25 s)
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 server.requests[self.path] += 1
+                if server.gate is not None:
+                    server.gate.wait(25)
                 if self.path not in server.files:
                     self.send_error(404, "Not Found")
                     return

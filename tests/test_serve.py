@@ -11,7 +11,6 @@ space (prlimit). Two more servers start inside their tests: one whose released w
 a local mirror that holds its answer (alive at once, ready only once loaded), and the bad starts
 (exit 2, one line).
 """
-import http.server
 import json
 import os
 import resource
@@ -30,7 +29,7 @@ from skimage import data
 
 from ppir.utils.image_io import decode_image, read_image, write_image
 from serve_fixtures import ROOT, ServeProcess, rss_bytes, tiny_weights
-from test_apps_fixtures import add_noise, module_home  # noqa: F401 (fixture)
+from test_apps_fixtures import LocalFileServer, add_noise, module_home  # noqa: F401 (fixture)
 
 MAX_PIXELS = 300_000
 MAX_BYTES = 200_000
@@ -386,50 +385,14 @@ def test_sigterm_answers_what_is_in_flight_then_exits_0(servers, photos):
 
 
 # ----- starting ----------------------------------------------------------------------------------
-class HeldMirror:
-    """A real HTTP weights mirror whose answer waits until ``release()`` (at most 25 s): the
-    server's model stays loading for as long as the test needs."""
-
-    def __init__(self, path, body):
-        gate = self.gate = threading.Event()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                gate.wait(25)
-                if self.path != path:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
-
-    def release(self):
-        self.gate.set()
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.gate.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def test_alive_at_once_ready_only_once_the_model_is_loaded(weights, photos, tmp_path):
     small = (photos / "gray.png").read_bytes()
-    with HeldMirror("/models/MPR_Deraining.pdparams", open(weights, "rb").read()) as mirror:
+    with LocalFileServer() as mirror:  # it holds its answers until the gate opens
+        mirror.gate = threading.Event()
+        mirror.add("/models/MPR_Deraining.pdparams", open(weights, "rb").read())
         server = ServeProcess(str(tmp_path / "logs"), "--arch", "MPRNet", "--task", "deraining", "--backend", "dygraph",
                               "--device", "cpu", env={"PPIR_HOME": str(tmp_path / "home"),
-                                                      "PPIR_WEIGHTS_MIRROR": mirror.url + "/models"})
+                                                      "PPIR_WEIGHTS_MIRROR": mirror.base_url + "/models"})
         try:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
@@ -446,12 +409,13 @@ def test_alive_at_once_ready_only_once_the_model_is_loaded(weights, photos, tmp_
             assert int(refused.headers["retry-after"]) >= 1
             assert server.client.get("/v1/models").json()["models"][0]["ready"] is False
             assert server.metric("ppir_serve_ready") == 0
-            mirror.release()
+            mirror.gate.set()
             server.wait_ready()
             assert restore(server, small).status_code == 200
             model = server.client.get("/v1/models").json()["models"][0]
             assert model["task"] == "Deraining" and model["weights"].endswith("MPR_Deraining.pdparams")
         finally:
+            mirror.gate.set()
             server.stop()
 
 

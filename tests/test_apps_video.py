@@ -5,6 +5,7 @@ frame rate, size and audio packets kept, in one process and under ``paddle.distr
 nothing under the final name. Tiny MPRNet with random weights on dygraph, frames of 64x48."""
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -158,3 +159,17 @@ def test_frame_rates_as_ffmpeg_prints_them_become_exact_rationals():
     assert [rational_fps(r) for r in ("25", "29.97", "23.98", "59.94", "12.5", "30")] == [
         "25", "30000/1001", "24000/1001", "60000/1001", "25/2", "30"]
     assert rational_fps("1", "k") == "1000"
+
+
+def test_skip_existing_leaves_a_restored_video_alone(runs, weights, tmp_path):
+    assert runs["single"][0] == 0
+    output = tmp_path / "Denoising" / "clip.mp4"
+    output.parent.mkdir()
+    shutil.copy2(runs["out"] / "single" / "Denoising" / "clip.mp4", output)
+    before = os.stat(output).st_mtime_ns
+    code, log = finish(start([sys.executable, *restore_args(weights, tmp_path, runs["clip"]), "--skip_existing"],
+                             tmp_path / "skip.log"))
+    assert code == 0 and "restored 0 of 1 video(s)" in log and "1 skipped (already restored)" in log, log
+    assert os.stat(output).st_mtime_ns == before
+    (entry,) = read_manifest(output.parent / "manifest.jsonl")
+    assert entry["status"] == "skipped"

@@ -148,8 +148,10 @@ def summarize(entries, pixels, seconds, world, folder, manifest_path, out):
     if videos:
         done = [e for e in videos if e["status"] == "restored"]
         frames = sum(e["frames"] for e in done)
+        skipped = sum(e["status"] == "skipped" for e in videos)
+        kept = f"; {skipped} skipped (already restored)" if skipped else ""
         print(f"restored {len(done)} of {len(videos)} video(s), {frames} frame(s) in {seconds:.1f} s "
-              f"({frames / rate:.2f} frame(s)/s over {world} process(es)); results in {folder}", file=out)
+              f"({frames / rate:.2f} frame(s)/s over {world} process(es)); results in {folder}{kept}", file=out)
     failures = [e for e in entries if e["status"] == "failed"]
     if failures:
         print(f"{len(failures)} failed:", file=out)

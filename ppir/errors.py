@@ -32,3 +32,20 @@ class PlaceError(PpirError):
 
 class ImageWriteError(PpirError, OSError):
     """An output image could not be written (full disk, folder removed or made read-only)."""
+
+
+def one_line(err):
+    """An exception as one line: the first non-empty line of its message, after its type unless
+    it is a ``PpirError`` (whose messages are written for the user). The one formatter for every
+    place that reports an error in one line."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = lines[0] if lines else ""
+    if isinstance(err, PpirError):
+        return text or type(err).__name__
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__
+
+
+# Exit statuses of every command line (README, "Exit status"): all done; some inputs failed (the
+# rest were done); a usage, config or input error stopped the run (one line ``error: ...``);
+# interrupted (Ctrl-C).
+EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -1,5 +1,6 @@
 """Fixtures shared by several test modules (pytest loads this file itself; test modules never
-import each other)."""
+import each other: shared helpers that are not fixtures live in apps_fixtures.py,
+engine_support.py, data_support.py and serve_fixtures.py)."""
 import ctypes
 import ctypes.util
 import os
@@ -142,3 +143,14 @@ def _note_new_processes(request, no_leaked_processes):
     yield
     for pid in _descendants() - before:
         no_leaked_processes.setdefault(pid, request.node.name)
+
+
+@pytest.fixture(scope="module")
+def module_home(tmp_path_factory):
+    """A fresh PPIR_HOME for the module (and every tool it starts); no mirror, no debug."""
+    folder = tmp_path_factory.mktemp("ppir_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PPIR_HOME", str(folder))
+        mp.delenv("PPIR_WEIGHTS_MIRROR", raising=False)
+        mp.delenv("PPIR_DEBUG", raising=False)
+        yield folder

@@ -42,7 +42,7 @@ def tiny_mprnet_weights(folder, seed):
     import paddle
 
     from ppir.archs import build_arch
-    from test_apps_fixtures import TINY_MPRNET
+    from apps_fixtures import TINY_MPRNET
 
     paddle.seed(seed)
     path = os.path.join(str(folder), "tiny.pdparams")

@@ -27,8 +27,7 @@ def tiny_weights(path, seed=5):
     import paddle
 
     from ppir.archs import build_arch
-    from test_apps_fixtures import TINY_MPRNET
-
+    from apps_fixtures import TINY_MPRNET
     paddle.seed(seed)
     paddle.save(build_arch(TINY_MPRNET).state_dict(), str(path))
     return str(path)

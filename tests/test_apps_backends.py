@@ -15,7 +15,7 @@ from ppir.apps.backends import BACKENDS, ExportCache
 from ppir.apps.backends.paddle_inference import build_config, config_steps
 from ppir.apps.backends.worker import WorkerFailed, run_worker
 from ppir.errors import PpirError
-from test_apps_fixtures import add_noise, module_home, trained_denoiser_weights  # noqa: F401 (fixture)
+from apps_fixtures import add_noise, trained_denoiser_weights
 
 pytestmark = pytest.mark.usefixtures("module_home")  # a private weights cache
 

@@ -4,7 +4,7 @@ a temporary folder), on noisy photos from scikit-image with tiny networks.
 
 Two tiny MPRNets: one with random weights (it changes a photo by ~20 dB, so outputs of two
 backends or of the CLI and the Python API are worth comparing; about padding, bit depth, channels
-and bad files the weights say nothing), and the briefly trained denoiser of ``test_apps_fixtures``
+and bad files the weights say nothing), and the briefly trained denoiser of ``apps_fixtures``
 for what needs a network that really restores (denoising, tiles that match the whole run).
 
 Time (2 cores): training takes ~50 s of one core, and an ONNX export ~25 s. So every long run
@@ -28,15 +28,13 @@ import paddle
 import pytest
 from skimage import data
 
-import test_apps_fixtures
+import apps_fixtures
 from ppir.apps import MIRNetV2Predictor, MPRPredictor
 from ppir.apps.backends import ExportCache
 from ppir.apps.exporting import load_any_network
 from ppir.archs import build_arch
 from ppir.utils.image_io import read_image, write_image
-from test_apps_fixtures import TINY_MPRNET, LocalFileServer, add_noise, module_home  # noqa: F401 (fixture)
-from test_apps_mirnetv2 import TINY_DEFOCUS
-from test_apps_predictor import psnr
+from apps_fixtures import TINY_DEFOCUS, TINY_MPRNET, LocalFileServer, add_noise, psnr
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(TESTS)
@@ -44,8 +42,7 @@ MPRNET = os.path.join("applications", "tools", "mprnet.py")
 MIRNETV2 = os.path.join("applications", "tools", "mirnetv2.py")
 EXPORT = os.path.join("tools", "export_model.py")
 TINY_MIRNETV2 = {"name": "MIRNetV2", "n_feat": 16, "n_MRB": 1}  # real_denoising-shaped
-TRAIN = "import shutil, sys; from test_apps_fixtures import trained_denoiser_weights as w; shutil.copy(w(), sys.argv[1])"
-
+TRAIN = "import shutil, sys; from apps_fixtures import trained_denoiser_weights as w; shutil.copy(w(), sys.argv[1])"
 # The photos (paths in the photos folder, by output stem) and the bad inputs of the batch.
 GOOD = {
     "astronaut_997x701": "big/astronaut_997x701.png",
@@ -215,8 +212,8 @@ def early(start, random_mprnet, photos, tmp_path_factory):
     The tool exports into the folder where the predictors cache the export of these weights, so
     the batch finds the ONNX model there instead of converting it a second time."""
     out = tmp_path_factory.mktemp("early")
-    if "path" in test_apps_fixtures._trained:  # already trained in this pytest process
-        training, weights = None, test_apps_fixtures._trained["path"]
+    if "path" in apps_fixtures._trained:  # already trained in this pytest process
+        training, weights = None, apps_fixtures._trained["path"]
     else:
         weights = str(out / "tiny_denoiser.pdparams")
         pythonpath = os.pathsep.join(p for p in (TESTS, ROOT, os.environ.get("PYTHONPATH")) if p)

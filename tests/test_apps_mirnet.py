@@ -17,7 +17,6 @@ from ppir.errors import ConfigError
 from ppir.utils.image_io import read_image, write_image
 from ppir.utils.padding import crop, pad_to_multiple
 from ppir.weights import load_weights
-from test_apps_fixtures import module_home  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("module_home")  # a private weights cache
 

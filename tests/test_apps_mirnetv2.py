@@ -14,12 +14,11 @@ from ppir.apps import MIRNetV2Predictor, MPRPredictor
 from ppir.archs import build_arch
 from ppir.errors import ConfigError
 from ppir.utils.image_io import read_image, write_image
-from test_apps_fixtures import LocalFileServer, module_home  # noqa: F401 (fixture)
+from apps_fixtures import TINY_DEFOCUS, LocalFileServer
 
 pytestmark = pytest.mark.usefixtures("module_home")  # a private weights cache
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
-TINY_DEFOCUS = {"name": "MIRNetV2", "task": "defocus_deblurring", "n_feat": 16, "n_MRB": 1}
 
 
 def fixture(name):

@@ -1,5 +1,5 @@
 """MPRPredictor end to end on real photos, with a briefly trained tiny MPRNet (see
-``test_apps_fixtures.trained_denoiser_weights``) and the dygraph backend (backends: test_apps_backends)."""
+``apps_fixtures.trained_denoiser_weights``) and the dygraph backend (backends: test_apps_backends)."""
 import numpy as np
 import paddle
 import pytest
@@ -11,9 +11,7 @@ from ppir.utils.padding import pad_to_multiple
 from ppir.errors import ConfigError, WeightsError
 from ppir.utils.download import DownloadError
 from ppir.utils.image_io import read_image, write_image
-from test_apps_fixtures import TINY_MPRNET, LocalFileServer, add_noise, trained_denoiser_weights
-
-
+from apps_fixtures import TINY_MPRNET, LocalFileServer, add_noise, psnr, trained_denoiser_weights
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("PPIR_HOME", str(tmp_path / "ppir_home"))
@@ -28,11 +26,6 @@ def weights():
 def predictor(weights, tmp_path, **options):
     options.setdefault("backend", "dygraph")
     return MPRPredictor("denoising", weight_path=weights, output_path=str(tmp_path / "out"), **options)
-
-
-def psnr(a, b, peak=255.0):
-    mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
-    return 10 * np.log10(peak**2 / mse)
 
 
 def test_folder_of_real_photos_of_every_kind(weights, tmp_path):

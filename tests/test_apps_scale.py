@@ -13,7 +13,6 @@ from skimage import data
 from ppir.apps.manifest import read_manifest
 from ppir.utils.image_io import read_image, write_image
 from scale_fixtures import LAUNCH, MPRNET, finish, start, tiny_mprnet_weights
-from test_apps_fixtures import module_home  # noqa: F401 (fixture)
 
 
 # The nested folder: relative input path -> relative output path (under <output>/Denoising).

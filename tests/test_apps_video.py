@@ -20,7 +20,6 @@ from skimage import data
 from ppir.apps import MPRPredictor
 from ppir.apps.manifest import read_manifest
 from scale_fixtures import LAUNCH, MPRNET, finish, start, tiny_mprnet_weights
-from test_apps_fixtures import module_home  # noqa: F401 (fixture)
 
 FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
 FRAMES, SIZE, RATE = 24, (64, 48), "30000/1001"

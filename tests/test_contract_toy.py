@@ -23,7 +23,7 @@ from ppir.archs.common import check_input
 from ppir.archs.contract import ContractError
 from ppir.registry import ARCHS
 from ppir.utils.image_io import read_image, write_image
-from test_apps_fixtures import add_noise, module_home  # noqa: F401 (fixture)
+from apps_fixtures import add_noise
 
 pytestmark = pytest.mark.usefixtures("module_home")  # a private weights and export cache
 

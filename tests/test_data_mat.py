@@ -11,7 +11,7 @@ from ppir.data import (
     DND, DNDSubmissionWriter, SIDDValidation, read_dnd_boxes, write_dnd_submission, write_sidd_submission,
 )  # fmt: skip
 from ppir.errors import DatasetError
-from test_data_support import MATLAB_V73_HEADER, chw, save_mat_v73, write_matlab_header
+from data_support import MATLAB_V73_HEADER, chw, save_mat_v73, write_matlab_header
 
 IMAGES, BLOCKS, SIZE = 2, 3, 16
 

@@ -8,7 +8,7 @@ from ppir.data import PairedImageDataset, build_dataset
 from ppir.utils.sorting import natural_key
 from ppir.errors import ConfigError, DatasetError
 from ppir.utils.image_io import read_image, write_image
-from test_data_support import photo, photo16, write_pairs
+from data_support import photo, photo16, write_pairs
 
 OFFSET = 40 / 255
 

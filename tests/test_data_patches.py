@@ -11,7 +11,7 @@ import pytest
 from ppir.data import SIDD
 from ppir.data.patches import find_pairs
 from ppir.utils.image_io import read_image, write_image
-from test_data_support import photo, photo16, windows_equal_to
+from data_support import photo, photo16, windows_equal_to
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TOOL = os.path.join(REPO, "tools", "generate_patches_sidd.py")
@@ -135,7 +135,7 @@ def test_bad_source_is_a_one_line_error(tmp_path, case, capsys, monkeypatch):
     if case == "bad overlap":
         write_sidd_medium(src)
         args = ["--ps", "16", "--overlap", "16"]
-    assert load_tool().main(["--src", str(src), "--dst", str(tmp_path / "out"), *args, "--quiet"]) == 1
+    assert load_tool().main(["--src", str(src), "--dst", str(tmp_path / "out"), *args, "--quiet"]) == 2
     out, err = capsys.readouterr()
     expected = {
         "empty": f"error: {src}: no scene folders",
@@ -148,6 +148,6 @@ def test_bad_source_is_a_one_line_error(tmp_path, case, capsys, monkeypatch):
 def test_missing_source_exits_non_zero_with_one_line(tmp_path):
     src = tmp_path / "SIDD_Medium_Srgb" / "Data"
     run = cut("--src", src, "--dst", tmp_path / "out", "--ps", 16, "--quiet")
-    assert run.returncode == 1 and run.stdout == "" and "Traceback" not in run.stderr
+    assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr
     assert run.stderr.strip().splitlines()[-1] == f"error: {src}: SIDD-Medium folder not found"
     assert not os.path.exists(tmp_path / "out")

@@ -8,7 +8,7 @@ import pytest
 from ppir.data import DATASETS, BenchmarkDataset, build_dataset
 from ppir.errors import ConfigError, DatasetError
 from ppir.utils.image_io import write_image
-from test_data_support import chw, clean_and_degraded, photo16, write_pairs
+from data_support import chw, clean_and_degraded, photo16, write_pairs
 
 NAMES = ["scene2", "scene10", "scene1"]  # natural order: scene1, scene2, scene10
 ORDERED = ["scene1", "scene2", "scene10"]

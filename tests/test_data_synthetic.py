@@ -10,7 +10,7 @@ from ppir.data import DEFAULT_PHOTOS, DEFAULT_VAL_PHOTOS, SyntheticDegradationDa
 from ppir.data import degradations as D
 from ppir.errors import ConfigError, DatasetError
 from ppir.utils.image_io import write_image
-from test_data_support import photo, photo16, windows_equal_to
+from data_support import photo, photo16, windows_equal_to
 
 FLAT = 128 / 255
 

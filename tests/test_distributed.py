@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from test_engine_support import MAIN, REPO, max_weight_difference, run_main, tiny_config, write_config
+from engine_support import MAIN, REPO, max_weight_difference, run_main, tiny_config, write_config
 
 
 @pytest.fixture(scope="module")

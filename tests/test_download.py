@@ -7,8 +7,7 @@ import pytest
 
 from ppir.utils import download
 from ppir.utils.download import DownloadError, download_cached
-from test_apps_fixtures import LocalFileServer
-
+from apps_fixtures import LocalFileServer
 BODY = os.urandom(300_000)  # a few read chunks' worth, so progress and streaming are exercised
 
 

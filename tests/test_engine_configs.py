@@ -12,7 +12,7 @@ from ppir.data import BenchmarkDataset
 from ppir.engine.config import load_config
 from ppir.engine.runner import evaluate, train
 from ppir.registry import DATASETS
-from test_engine_support import REPO, TINY_MPRNET, dnd_files, sidd_mat_files
+from engine_support import REPO, TINY_MPRNET, dnd_files, sidd_mat_files
 
 CONFIGS = sorted(glob.glob(os.path.join(REPO, "configs", "*.yaml")))
 TINY_ARCHS = {

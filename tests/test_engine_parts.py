@@ -15,7 +15,7 @@ from ppir.engine.runner import train
 from ppir.engine.trainer import Trainer
 from ppir.errors import ConfigError
 from ppir.utils.padding import pad_to_multiple
-from test_engine_support import SYNTHETIC_VAL, max_weight_difference, tiny_config, write_config
+from engine_support import SYNTHETIC_VAL, max_weight_difference, tiny_config, write_config
 
 
 def test_checkpoint_folder_keeps_the_last_k_and_ignores_partial_files(tmp_path):

@@ -11,7 +11,7 @@ import paddle
 import pytest
 
 from ppir.archs import build_arch
-from test_apps_fixtures import TINY_MPRNET, module_home  # noqa: F401 (fixture)
+from apps_fixtures import TINY_MPRNET
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPORT = os.path.join(ROOT, "tools", "export_model.py")
@@ -23,7 +23,7 @@ def export(*args):
 
 
 @pytest.fixture(scope="module")
-def tiny(module_home, tmp_path_factory):  # noqa: F811 (module_home is a fixture)
+def tiny(module_home, tmp_path_factory):
     paddle.seed(11)
     net = build_arch(TINY_MPRNET)
     path = tmp_path_factory.mktemp("triton") / "tiny.pdparams"

@@ -8,7 +8,7 @@ import scipy.io
 
 from ppir.engine.cli import build_parser, explain_failure, flag_overrides
 from ppir.engine.config import load_config
-from test_engine_support import (
+from engine_support import (
     TINY_MPRNET, dnd_files, run_main, run_main_in_process, sidd_mat_files, tiny_config, write_config,
 )
 

@@ -2,7 +2,7 @@
 docs/training.md). Checks what a newcomer sees: files in the run folder and the closing summary."""
 import re
 
-from test_engine_support import REPO, run_main
+from engine_support import REPO, run_main
 
 
 def test_quickstart_runs_and_ends_with_a_summary(tmp_path):

@@ -20,7 +20,6 @@ from ppir.archs import build_arch
 from ppir.errors import ConfigError, ImageReadError, PlaceError, PpirError, WeightsError
 from ppir.utils.image_io import read_image, read_image_header, write_image
 from ppir.weights import load_weights, read_state_dict, save_weights
-from test_apps_fixtures import module_home  # noqa: F401 (fixture)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MPRNET = os.path.join(ROOT, "applications", "tools", "mprnet.py")

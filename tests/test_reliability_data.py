@@ -12,7 +12,7 @@ import pytest
 
 from ppir.engine.config import load_config
 from ppir.errors import ConfigError
-from test_engine_support import MAIN, REPO, run_main, run_main_in_process, tiny_config, write_config
+from engine_support import MAIN, REPO, run_main, run_main_in_process, tiny_config, write_config
 
 SECONDS_TO_FAIL = 60  # a failing run ends within seconds; a hang would run into this
 
@@ -68,11 +68,11 @@ def test_a_corrupt_training_file_ends_the_run_with_one_line_and_keeps_the_checkp
     corrupt(os.path.join(root, "input", "1.png"))
     # train.check_data (on by default) finds it from the headers before the first step ...
     done, seconds = timed_main("-c", path, "--output-dir", out, "--resume", "-o", "train.total_iters=8")
-    assert done.returncode == 1 and "input/1.png" in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "input/1.png" in done.stderr and "Traceback" not in done.stderr
     # ... and without that check (or for a file that goes bad during the run) the loader does
     done, seconds = timed_main("-c", path, "--output-dir", out, "--resume", "-o", "train.total_iters=8",
                                "train.check_data=false")
-    assert done.returncode == 1
+    assert done.returncode == 2
     line = one_error_line(done)
     assert line.startswith(f"error: {os.path.join(root, 'input', '1.png')}: not an image"), line
     assert "train.dataset.skip_bad_files: true" in line
@@ -102,7 +102,7 @@ def test_evaluate_only_stops_on_a_corrupt_file_or_skips_it(tmp_path):
     weights = tmp_path / "out" / "tiny" / "weights" / "final.pdparams"
     corrupt(os.path.join(root, "input", "3.png"))
     done, seconds = timed_main("-c", path, "--evaluate-only", "--load", weights, "--output-dir", tmp_path / "ev")
-    assert done.returncode == 1
+    assert done.returncode == 2  # an input error stopped the run (README: exit status)
     line = one_error_line(done)
     assert line.startswith(f"error: {os.path.join(root, 'input', '3.png')}:"), line
     assert "val.datasets.mine.dataset.skip_bad_files: true" in line
@@ -186,5 +186,5 @@ def test_flag_mistakes_are_not_blamed_on_the_config(tmp_path):
                         (("--resume", tmp_path / "nope.pdckpt"), "no such checkpoint file"),
                         (("--evaluate-only",), "--evaluate-only needs --load")]:
         done = run_main_in_process("-c", path, "--output-dir", tmp_path / "out", *args)
-        assert done.returncode == 1
+        assert done.returncode == 2  # a usage error (README: exit status)
         assert words in done.stderr and "(or its _base_ files / -o)" not in done.stderr, done.stderr

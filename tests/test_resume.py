@@ -8,7 +8,7 @@ import time
 from ppir.engine.config import load_config
 from ppir.engine.runner import train
 from ppir.engine.checkpoint import CheckpointFolder
-from test_engine_support import MAIN, REPO, max_weight_difference, run_main, tiny_config, write_config
+from engine_support import MAIN, REPO, max_weight_difference, run_main, tiny_config, write_config
 
 
 def everything_on(**train_extra):

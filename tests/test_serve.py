@@ -29,7 +29,7 @@ from skimage import data
 
 from ppir.utils.image_io import decode_image, read_image, write_image
 from serve_fixtures import ROOT, ServeProcess, rss_bytes, tiny_weights
-from test_apps_fixtures import LocalFileServer, add_noise, module_home  # noqa: F401 (fixture)
+from apps_fixtures import LocalFileServer, add_noise
 
 MAX_PIXELS = 300_000
 MAX_BYTES = 200_000
@@ -57,7 +57,7 @@ def weights(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def servers(module_home, weights, photos, tmp_path_factory):  # noqa: F811 (module_home is a fixture)
+def servers(module_home, weights, photos, tmp_path_factory):
     logs = str(tmp_path_factory.mktemp("serve_logs"))
     net = ("--task", "Deraining", "--weight_path", weights, "--device", "cpu")
     dygraph = ("--arch", "MPRNet", *net, "--backend", "dygraph")

@@ -12,7 +12,7 @@ from skimage import data
 
 from ppir.utils.image_io import write_image
 from serve_fixtures import ServeProcess, tiny_weights
-from test_apps_fixtures import add_noise, module_home  # noqa: F401 (fixture)
+from apps_fixtures import add_noise
 
 DROP = """
 const input = arguments[0], target = document.getElementById('drop');
@@ -33,7 +33,7 @@ fetch(arguments[0]).then((r) => r.arrayBuffer()).then((buffer) => {
 
 
 @pytest.fixture(scope="module")
-def server(module_home, tmp_path_factory):  # noqa: F811 (module_home is a fixture)
+def server(module_home, tmp_path_factory):
     folder = tmp_path_factory.mktemp("serve_page")
     weights = tiny_weights(folder / "tiny.pdparams")
     started = ServeProcess(str(folder / "logs"), "--arch", "MPRNet", "--task", "Deraining", "--weight_path", weights,

@@ -18,7 +18,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from ppir.data.patches import cut_patches, find_pairs  # noqa: E402
-from ppir.errors import PpirError  # noqa: E402
+from ppir.errors import EXIT_ERROR, PpirError  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -51,7 +51,7 @@ def main(argv=None):
         if os.environ.get("PPIR_DEBUG") == "1":
             raise
         print(f"error: {err}", file=sys.stderr)
-        return 1
+        return EXIT_ERROR
     print(
         f"{totals['images']} image pairs: {totals['written']} patches written, "
         f"{totals['skipped']} already there, in {args.dst}"

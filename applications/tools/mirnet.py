@@ -14,19 +14,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from ppir.apps import MIRNetPredictor  # noqa: E402
-from ppir.apps import cli  # noqa: E402
+from ppir.apps import restore_cli  # noqa: E402
 
 
 def main(argv=None):
-    parser = cli.add_common_arguments(cli.parser(__doc__.splitlines()[0]), MIRNetPredictor, "real_denoising")
-    parser.add_argument("--no_upscale", action="store_true",
-                        help="sr_x*: the input is already enlarged to the target size (do not enlarge it first)")
-    args = parser.parse_args(argv)
-    sources = cli.input_sources(args, parser)
-    upscale = False if args.no_upscale else None
-    return cli.main(lambda: cli.run_batch(
-        MIRNetPredictor(args.task, upscale=upscale, **cli.predictor_options(args)), sources, report=args.report))
+    return restore_cli.main(argv, __doc__.splitlines()[0], arch="MIRNet", default_task="real_denoising")
 
 
 if __name__ == "__main__":

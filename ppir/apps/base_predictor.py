@@ -17,14 +17,13 @@ import cv2
 import numpy as np
 
 from ..archs.contract import contract_of
-from ..archs.model_index import match_name, released_models
-from ..errors import ConfigError, ImageReadError, PpirError
+from ..archs.model_index import match_name
+from ..errors import ConfigError, ImageReadError, PpirError, one_line
 from ..utils.device import select_device
 from ..utils.image_io import read_image, write_image
 from ..utils.places import check_writable_folder
 from . import inputs
 from .backends import ExportCache, select_backend
-from .backends.selection import one_line
 from .ensemble import self_ensemble
 from .memory import max_pixels_per_pass, tile_for_budget
 from .finite import check_finite

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
-from ..metrics.distributed import gather_from_all_ranks
+from ..utils.distributed import gather_from_all_ranks
 from ..utils.image_io import write_image
 from . import inputs, manifest, pipeline, sharding
 from .base_predictor import PER_IMAGE_ERRORS, _name, describe_failure

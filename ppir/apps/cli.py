@@ -1,13 +1,13 @@
 """What the restoration command-line scripts share: their common options, a batch run with a
 progress bar and a summary, and the error convention (``error: <message>``, exit status 2;
 traceback only with ``PPIR_DEBUG=1``). Exit status 0 means every input was restored; 1 means
-some were not (the summary lists them, one line each)."""
+some were not (the summary lists them, one line each); 130 interrupted (``ppir.errors.EXIT_*``)."""
 import argparse
 import logging
 import os
 import sys
 
-from ..errors import PpirError
+from ..errors import EXIT_ERROR, PpirError
 from ..utils.image_limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
 from . import batch
 from .backends import BACKENDS
@@ -118,7 +118,7 @@ def main(run):
         if os.environ.get("PPIR_DEBUG") == "1":
             raise
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
 
 
 def parser(description):

@@ -13,7 +13,7 @@ import os
 import signal
 import time
 
-from ..engine import distributed
+from ..utils import distributed
 from ..utils.device import gpu_available
 
 # How long rank 0 of a failed run lets the launcher see the other ranks fail first (see ``leave``).

@@ -28,7 +28,7 @@ from fractions import Fraction
 from tqdm import tqdm
 
 from ..errors import PpirError
-from ..metrics.distributed import gather_from_all_ranks
+from ..utils.distributed import gather_from_all_ranks
 from . import manifest, pipeline, sharding
 from .backends.selection import one_line
 from .base_predictor import PER_IMAGE_ERRORS, describe_failure

@@ -24,6 +24,7 @@ import paddle
 from paddle import nn
 import paddle.nn.functional as F
 
+from ..errors import ConfigError
 from ..registry import ARCHS
 from .common import PReLU, check_input, conv2d, torch_default_conv_init
 from .mprnet import CALayer
@@ -265,7 +266,7 @@ class MIRNet(nn.Layer):
                  n_MSRB=2, height=3, width=2, bias=False):
         super().__init__()
         if stride != 2:
-            raise ValueError(
+            raise ConfigError(
                 f"MIRNet supports stride=2 only (channels double per stream), got {stride}")
         self.in_channels = in_channels
         self.out_channels = out_channels

@@ -16,6 +16,7 @@ import paddle
 from paddle import nn
 import paddle.nn.functional as F
 
+from ..errors import ConfigError
 from ..registry import ARCHS
 from .common import LeakyReLU, check_input, conv2d
 from .mirnet import SKFF, ResampleChain
@@ -135,6 +136,10 @@ class MRB(nn.Layer):
     def __init__(self, n_feat, chan_factor, bias, groups):
         super().__init__()
         top, mid, bot = (int(n_feat * chan_factor**level) for level in range(3))
+        if any(width % groups for width in (top, mid, bot)):
+            raise ConfigError(f"MIRNetV2 n_feat={n_feat} with chan_factor={chan_factor} gives streams of "
+                              f"{top}/{mid}/{bot} channels, which grouped convolutions ({groups} groups) cannot "
+                              f"split; use e.g. n_feat=16, 80")
         self.dau_top = RCB(top, bias, groups)
         self.dau_mid = RCB(mid, bias, groups)
         self.dau_bot = RCB(bot, bias, groups)
@@ -142,7 +147,7 @@ class MRB(nn.Layer):
         down_top, down_mid = Down(top, chan_factor), Down(mid, chan_factor)
         if (down_top.out_channels, down_mid.out_channels, int(mid // chan_factor),
                 int(bot // chan_factor)) != (mid, bot, top, mid):
-            raise ValueError(f"MIRNetV2 n_feat={n_feat} with chan_factor={chan_factor} gives "
+            raise ConfigError(f"MIRNetV2 n_feat={n_feat} with chan_factor={chan_factor} gives "
                              f"streams that do not fit together; use e.g. n_feat=80, 1.5")
         self.down2 = ResampleChain([down_top])
         self.down4 = nn.Sequential(ResampleChain([Down(top, chan_factor)]),

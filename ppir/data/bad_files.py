@@ -14,7 +14,7 @@ import traceback
 import cv2
 import numpy as np
 
-from ..errors import DatasetError, PpirError
+from ..errors import DatasetError, PpirError, one_line
 
 log = logging.getLogger("ppir.data")
 
@@ -22,11 +22,6 @@ log = logging.getLogger("ppir.data")
 BAD_FILE_ERRORS = (PpirError, OSError, cv2.error, EOFError)
 BAD_KEY, SKIPPED_KEY, BUG_KEY, PLACEHOLDER_KEY = "bad_file", "skipped_files", "loader_error", "no_data"
 MAX_SUBSTITUTES = 100
-
-
-def _one_line(err):
-    text = " ".join(str(err).split()) or type(err).__name__
-    return text if isinstance(err, PpirError) else f"{text} ({type(err).__name__})"
 
 
 class GuardedItems:
@@ -53,8 +48,8 @@ class GuardedItems:
                 raise
             except BAD_FILE_ERRORS as err:
                 if not self.skip:
-                    return {BAD_KEY: _one_line(err)}
-                skipped.append(_one_line(err))
+                    return {BAD_KEY: one_line(err)}
+                skipped.append(one_line(err))
                 if self.substitute is None:
                     return {SKIPPED_KEY: skipped}
                 key = self.substitute(key, attempt + 1)

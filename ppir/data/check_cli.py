@@ -8,11 +8,11 @@ import json
 import os
 import sys
 
-from ..errors import PpirError
+from ..errors import EXIT_ERROR, EXIT_OK, EXIT_SOME_FAILED, PpirError
 from ..utils.atomic import write_text_atomic
 from .checks import MAX_SHIFT, check_dataset_config, check_paired_root, config_datasets
 
-EXIT_CLEAN, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+EXIT_CLEAN, EXIT_PROBLEMS, EXIT_USAGE = EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR  # ppir.errors: one convention
 
 
 def build_parser():

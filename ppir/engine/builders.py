@@ -4,21 +4,29 @@ import paddle
 
 from ..archs import build_arch
 from ..data import build_dataset
-from ..errors import ConfigError
+from ..errors import ConfigError, PpirError
 from ..losses import build_loss
 from .schema import DATASET_FIELDS
 
 
 def built(section, builder, cfg):
-    """``builder(cfg)`` with ConfigErrors, unknown names and bad options prefixed by ``section``."""
+    """``builder(cfg)`` with the user's mistakes (``PpirError``: unknown names, bad options, a
+    constructor refusing its arguments, a missing dataset) prefixed by ``section``, keeping their
+    type. Anything else raised by a constructor is a bug in it and surfaces as itself, with its
+    traceback."""
     if not cfg:
         raise ConfigError(f"{section} is missing from the config")
     try:
         return builder(cfg)
-    except ConfigError as exc:
-        raise ConfigError(f"{section}: {exc}") from None
-    except (KeyError, TypeError, ValueError) as exc:  # a constructor refusing its arguments
-        raise ConfigError(f"{section}: {exc.args[0] if exc.args else exc}") from None
+    except PpirError as exc:
+        raise _prefixed(exc, section) from None
+
+
+def _prefixed(exc, section):
+    try:
+        return type(exc)(f"{section}: {exc}")
+    except TypeError:  # an error class with another signature: say it as a ConfigError
+        return ConfigError(f"{section}: {exc}")
 
 
 def network(cfg):

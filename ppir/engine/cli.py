@@ -9,14 +9,12 @@ import sys
 
 import paddle
 
-from ..errors import ConfigError, PlaceError, PpirError
+from ..errors import EXIT_ERROR, EXIT_INTERRUPTED, ConfigError, PlaceError, PpirError
 from ..utils.device import is_gpu
 from .config import load_config
 from .runner import evaluate, train
 
-EXIT_ERROR = 1
-EXIT_PLACE = 2  # a folder to write to is unusable (checked before any work)
-EXIT_INTERRUPTED = 130
+EXIT_PLACE = EXIT_ERROR  # a folder to write to is unusable (checked before any work)
 
 
 def build_parser():

@@ -8,7 +8,6 @@ Only rank 0 writes files; restored images it must write (``save_all``, submissio
 to it image by image.
 """
 import os
-import re
 
 import numpy as np
 import paddle
@@ -16,15 +15,16 @@ from paddle.io import DataLoader, DistributedBatchSampler, Subset
 
 from ..archs.contract import contract_of, final_image
 from ..data.bad_files import GuardedItems, SkippedFiles, check_batch, guarded_collate
+from ..data.collate import collate_items
 from ..data.dnd import DNDSubmissionWriter
 from ..data.sidd import write_sidd_submission
 from ..errors import ConfigError
 from ..metrics import Evaluator
-from ..metrics.distributed import gather_from_all_ranks
+from ..utils.file_names import safe_file_name
 from ..utils.image_io import from_float, write_image
 from ..utils.padding import crop, pad_to_multiple
 from . import builders
-from .distributed import is_main, rank, world_size
+from .distributed import gather_from_all_ranks, is_main, rank, world_size
 
 
 class EvalSet:
@@ -63,10 +63,6 @@ def restore(net, lq):
 
 def to_hwc(tensor):
     return np.transpose(tensor.numpy()[0], (1, 2, 0)).astype(np.float32)
-
-
-def safe_file_name(name):
-    return re.sub(r"[^\w.\-]+", "_", str(name))
 
 
 class EvalResult:
@@ -138,15 +134,6 @@ def _evaluate_one(net, eval_set, keep_samples, image_dir, submission_dir, result
 def _loader(dataset):
     sampler = DistributedBatchSampler(dataset, batch_size=1, num_replicas=world_size(), rank=rank(), shuffle=False)
     return DataLoader(dataset, batch_sampler=sampler, num_workers=0, collate_fn=guarded_collate(collate_items))
-
-
-def collate_items(items):
-    """Stack ``lq``/``gt`` arrays into batches and keep names as a list."""
-    batch = {"name": [item["name"] for item in items]}
-    for key in ("lq", "gt"):
-        if key in items[0]:
-            batch[key] = np.stack([item[key] for item in items]).astype(np.float32)
-    return batch
 
 
 class _SubmissionCollector:

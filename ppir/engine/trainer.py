@@ -8,7 +8,6 @@ optimizer/EMA/AMP state, the iteration and the generators' states to continue ex
 uninterrupted run would.
 """
 import contextlib
-import hashlib
 import json
 import math
 import os
@@ -21,19 +20,21 @@ from paddle.io import DataLoader
 
 from ..data import ProgressiveSchedule, mixup, recrop_batch
 from ..data.bad_files import GuardedItems, SkippedFiles, check_batch, guarded_collate
+from ..data.collate import collate_items
 from ..errors import ConfigError, PpirError
-from ..metrics.distributed import gather_from_all_ranks
 from ..utils.device import is_gpu
+from ..utils.file_names import safe_file_name
 from ..utils.image_io import write_image
 from ..utils.orphans import die_with_parent
 from ..weights import load_weights, save_weights
+from ..weights.digest import weights_digest
 from . import builders
 from .checkpoint import (
     CheckpointFolder, optimizer_state_from_portable, optimizer_state_to_portable, read_checkpoint,
 )  # fmt: skip
-from .distributed import any_rank, is_main, rank, world_size
+from .distributed import any_rank, gather_from_all_ranks, is_main, rank, world_size
 from .ema import EMA
-from .evaluation import build_eval_sets, collate_items, evaluate_sets, safe_file_name
+from .evaluation import build_eval_sets, evaluate_sets
 from .rng import capture_rng_state, derived_seed, restore_rng_state, seed_everything
 from .run_log import RunLog
 from .sampler import ResumableBatchSampler, SeededItems
@@ -287,7 +288,7 @@ class Trainer:
 
     def _check_ranks_agree(self):
         """Data-parallel replicas must end with the same weights; say so (each rank prints its digest)."""
-        digest = weights_digest(self.net)
+        digest = weights_digest(self.net)[:16]
         print(f"rank {rank()}: final weights sha256 {digest}", flush=True)
         digests = gather_from_all_ranks(digest)
         if len(set(digests)) == 1:
@@ -419,15 +420,6 @@ def _progressive(train, processes):
     if any(size % processes for size in sizes):
         raise ConfigError(f"train.progressive.batch_sizes {sizes} must divide evenly over {processes} processes")
     return ProgressiveSchedule(spec["iters"], spec["patch_sizes"], spec["batch_sizes"])
-
-
-def weights_digest(net):
-    """sha256 (16 hex digits) of every parameter's bytes, in name order."""
-    sha = hashlib.sha256()
-    for name, value in sorted(net.state_dict().items()):
-        sha.update(name.encode("utf-8"))
-        sha.update(np.ascontiguousarray(value.numpy()).tobytes())
-    return sha.hexdigest()[:16]
 
 
 def _tensor(value):

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..utils.image_io import from_float
-from .distributed import gather_from_all_ranks, rank
+from ..utils.distributed import gather_from_all_ranks, rank
 from .metric_types import build_metric
 from .protocols import get_protocol
 

@@ -5,7 +5,7 @@ import itertools
 
 import numpy as np
 
-from ..metrics.distributed import gather_from_all_ranks
+from ..utils.distributed import gather_from_all_ranks
 from .pictures import crops, rgb3
 
 WORST = 8

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from ..apps.manifest import MANIFEST, read_manifest
-from ..metrics.distributed import rank
+from ..utils.distributed import rank
 from ..utils.atomic import write_text_atomic
 from ..utils.image_io import read_image, to_float, write_image
 from . import page

@@ -14,7 +14,7 @@ import pickle
 
 import numpy as np
 
-from ..errors import WeightsError
+from ..errors import WeightsError, one_line
 
 # Array kinds a weights file may hold: bool, signed/unsigned int, float, complex. Object arrays
 # ('O') and structured records ('V') could carry arbitrary objects, so they are refused.
@@ -129,13 +129,8 @@ def safe_load(file, source, extra_globals=None, persistent_load=None):
     except MemoryError:
         raise WeightsError(f"{source}: corrupt file (it asks for more memory than exists)") from None
     except Exception as exc:  # the unpickler can fail in many ways on corrupt input
-        raise WeightsError(f"{source}: truncated or corrupt pickle ({_first_line(exc)})") from None
+        raise WeightsError(f"{source}: truncated or corrupt pickle ({one_line(exc)})") from None
 
 
 def safe_loads(data, source, extra_globals=None, persistent_load=None):
     return safe_load(io.BytesIO(data), source, extra_globals, persistent_load)
-
-
-def _first_line(exc):
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

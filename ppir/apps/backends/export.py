@@ -20,13 +20,13 @@ import os
 import shutil
 import tempfile
 
-import numpy as np
 import paddle
 from paddle import nn
 
 from ...archs import resample
 from ...archs.contract import contract_of
 from ...utils.download import cache_dir
+from ...weights.digest import weights_digest
 from .dygraph import final_output
 from .worker import run_worker
 
@@ -45,16 +45,6 @@ class FinalOutput(nn.Layer):
 
     def forward(self, x):
         return final_output(self.net(x))
-
-
-def weights_digest(net):
-    """sha256 of every parameter and buffer (names, dtypes, shapes and values)."""
-    digest = hashlib.sha256()
-    for name, tensor in sorted(net.state_dict().items()):
-        value = np.ascontiguousarray(tensor.numpy())
-        digest.update(f"{name}|{value.dtype}|{value.shape}|".encode())
-        digest.update(value.tobytes())
-    return digest.hexdigest()
 
 
 @contextlib.contextmanager
@@ -131,30 +121,37 @@ def export_onnx(model_file, params_file, onnx_path, opset=ONNX_OPSET):
 class ExportCache:
     """The exported forms of one network with its current weights, made on first request, in
     ``folder`` (default: a folder named after the network's identity under ``root``, itself by
-    default ``<PPIR_HOME>/exported``)."""
+    default ``<PPIR_HOME>/exported``). Cheap to create: the identity (which hashes every weight)
+    is computed only when an exported backend asks for the folder."""
 
     def __init__(self, net, arch_cfg, root=None, folder=None):
         self.net = net
         self.in_channels = contract_of(net).in_channels
         self.arch_cfg = dict(arch_cfg)
-        identity = {
-            "arch": self.arch_cfg,
-            "in_channels": self.in_channels,
-            "weights": weights_digest(net),
-            "paddle": paddle.__version__,
-            "format": EXPORT_FORMAT,
-        }
-        key = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
-        name = "-".join(str(p) for p in (self.arch_cfg.get("name", "net"), self.arch_cfg.get("task") or "custom"))
-        self.identity = identity
-        self._folder, self._root, self._name = folder, root, f"{name}-{key[:16]}"
+        self._root = root
+        self._folder = folder
+        self._identity = None
+
+    @property
+    def identity(self):
+        if self._identity is None:
+            self._identity = {
+                "arch": self.arch_cfg,
+                "in_channels": self.in_channels,
+                "weights": weights_digest(self.net),
+                "paddle": paddle.__version__,
+                "format": EXPORT_FORMAT,
+            }
+        return self._identity
 
     @property
     def folder(self):
         """Where the exports go; the cache is only looked at (and made) when an export is needed,
         so an unusable PPIR_HOME does not stop what needs no export (dygraph)."""
         if self._folder is None:
-            self._folder = os.path.join(self._root or cache_dir("exported"), self._name)
+            key = hashlib.sha256(json.dumps(self.identity, sort_keys=True, default=str).encode()).hexdigest()
+            name = "-".join(str(p) for p in (self.arch_cfg.get("name", "net"), self.arch_cfg.get("task") or "custom"))
+            self._folder = os.path.join(self._root or cache_dir("exported"), f"{name}-{key[:16]}")
         return self._folder
 
     def static_model(self):

@@ -15,13 +15,13 @@ import tempfile
 import numpy as np
 
 from ...archs.contract import contract_of
-from ...errors import PpirError
+from ...errors import PpirError, one_line  # noqa: F401 (one_line: re-exported)
 from ...utils.device import is_gpu
 from ..finite import NonFiniteOutput, check_finite
 from .dygraph import DygraphBackend
 from .opening import EXPORTED_BACKENDS, open_exported
 from .paddle_inference import FP16_TOLERANCE
-from .worker import WorkerFailed, run_worker
+from .worker import run_worker
 
 log = logging.getLogger("ppir.apps")
 
@@ -125,13 +125,6 @@ def _require(module, hint):
         __import__(module)
     except ImportError:
         raise BackendUnavailable(f"{module} is not installed ({hint})") from None
-
-
-def one_line(err):
-    """An exception as one line: its message's first line, with the type unless it is ours."""
-    lines = str(err).strip().splitlines()
-    text = lines[0] if lines else ""
-    return text if isinstance(err, (PpirError, WorkerFailed)) else f"{type(err).__name__}: {text}".rstrip(": ")
 
 
 def select_backend(requested, net, exports, device, fp16=False, tensorrt=False):

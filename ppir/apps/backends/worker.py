@@ -2,7 +2,8 @@
 
 paddle2onnx aborts the process on graphs it cannot convert, and a native kernel can crash on an
 op it does not support (oneDNN did on ``bilinear_interp``). Converting to ONNX, and the first run
-of each exported model on each device, therefore happen here:
+of each exported model on each device, therefore happen in a child process running
+``child.main`` (its own module, so this one imports nothing of the backends):
 
     main(["convert-onnx", MODEL, PARAMS, OUT.onnx])
     main(["probe", BACKEND, FOLDER, DEVICE, FP16, TENSORRT, IN.npy, OUT.npy])
@@ -14,16 +15,16 @@ import os
 import subprocess
 import sys
 
-import numpy as np
-
 import ppir
+
+from ...errors import PpirError
 
 TIMEOUT_SECONDS = 1800
 WHAT = {"convert-onnx": "ONNX conversion", "probe": "trial run"}
 
 
-class WorkerFailed(Exception):
-    pass
+class WorkerFailed(PpirError):
+    """A child-process step failed or crashed (its message says which and how)."""
 
 
 def run_worker(*args):
@@ -33,7 +34,7 @@ def run_worker(*args):
     if ppir.REQUESTED_OMP_THREADS is None:  # Paddle's own OMP_NUM_THREADS=1, not the user's
         env.pop("OMP_NUM_THREADS", None)
     # -c rather than -m: this module is already imported by its package, which -m warns about
-    command = [sys.executable, "-c", "import sys; from ppir.apps.backends.worker import main; main(sys.argv[1:])",
+    command = [sys.executable, "-c", "import sys; from ppir.apps.backends.child import main; main(sys.argv[1:])",
                *map(str, args)]
     try:
         done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -52,20 +53,3 @@ def _last_error_line(stderr):
         if found:
             return found[-1][:300]
     return lines[-1][:300] if lines else "no message"
-
-
-def main(argv):
-    command, args = argv[0], argv[1:]
-    if command == "convert-onnx":
-        from .export import export_onnx
-
-        export_onnx(*args)
-    elif command == "probe":
-        from .opening import open_exported
-
-        name, folder, device, fp16, tensorrt, probe_path, out_path = args
-        backend = open_exported(name, folder, device, fp16 == "True", tensorrt == "True")
-        np.save(out_path, backend(np.load(probe_path)))
-    else:
-        raise SystemExit(f"unknown worker command {command!r}")
-

@@ -1,6 +1,6 @@
-"""Shared helpers for the apps/download tests (no tests here): a real HTTP server on 127.0.0.1,
-a briefly trained tiny MPRNet denoiser (``trained_denoiser_weights``) and a private weights cache
-per test module (the ``module_home`` fixture).
+"""Shared helpers for the apps/download tests (no tests here; the fixtures are in conftest.py): a
+real HTTP server on 127.0.0.1, a briefly trained tiny MPRNet denoiser (``trained_denoiser_weights``),
+tiny network configs, noise and PSNR.
 
 ``LocalFileServer`` serves byte strings registered per path and counts the requests it gets.
 Modes per path: 'ok' (whole body), 'short' (announces the full Content-Length, sends half, closes:
@@ -11,19 +11,6 @@ import http.server
 import os
 import threading
 from collections import Counter
-
-import pytest
-
-
-@pytest.fixture(scope="module")
-def module_home(tmp_path_factory):
-    """A fresh PPIR_HOME for the module (and every tool it starts); no mirror, no debug."""
-    folder = tmp_path_factory.mktemp("ppir_home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PPIR_HOME", str(folder))
-        mp.delenv("PPIR_WEIGHTS_MIRROR", raising=False)
-        mp.delenv("PPIR_DEBUG", raising=False)
-        yield folder
 
 
 class LocalFileServer:
@@ -77,6 +64,7 @@ class LocalFileServer:
 
 
 # ----- a briefly trained tiny MPRNet denoiser ---------------------------------------------------
+TINY_DEFOCUS = {"name": "MIRNetV2", "task": "defocus_deblurring", "n_feat": 16, "n_MRB": 1}
 TINY_MPRNET = {"name": "MPRNet", "n_feat": 8, "scale_unetfeats": 4, "scale_orsnetfeats": 4, "num_cab": 1}
 NOISE_SIGMA = 0.1
 _trained = {}
@@ -127,3 +115,10 @@ def add_noise(img, seed=1):
 
     noisy = img.astype(np.float32) / 255 + np.random.default_rng(seed).normal(0, NOISE_SIGMA, img.shape)
     return (np.clip(noisy, 0, 1) * 255).round().astype(np.uint8)
+
+
+def psnr(a, b, peak=255.0):
+    import numpy as np
+
+    mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
+    return 10 * np.log10(peak**2 / mse)

@@ -7,8 +7,10 @@ Each (model, backend, size) runs in a fresh process (random weights: memory does
 their values): the network and backend are built and warmed up on a small probe, the process's
 peak RSS is reset (``/proc/self/clear_refs``), one forward pass of a size x size image runs, and
 the rise of the peak over the resident size before it is recorded. The slope between two sizes is
-the bytes per input pixel the predictors use to size tiles (``*_BYTES_PER_PIXEL``); fixed costs
-(weights, code) cancel out. Linux only (reads /proc).
+the bytes per input pixel (the ``bytes_per_pixel`` of the model index, ppir/archs/released.py);
+fixed costs (weights, code) cancel out. Linux only (reads /proc). The predictors do not use these
+figures: they measure the network they build (``ppir/apps/memory_use.py``, Paddle's allocator
+peak); this script checks that the exported backends need about as much as that.
 """
 import argparse
 import json

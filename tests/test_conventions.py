@@ -1,10 +1,13 @@
 """Conventions every part follows: one exit-status convention for the command lines, one one-line
 error formatter, and a ConfigError only for the user's mistakes (a bug in a network's
 constructor surfaces as itself)."""
+import signal
+
 import pytest
 from paddle import nn
 
 from ppir.apps import cli
+from ppir.apps.interrupt import Interrupted
 from ppir.engine import builders
 from ppir.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, ConfigError, DatasetError, WeightsError, one_line
 from ppir.registry import ARCHS
@@ -19,7 +22,7 @@ class NetWithABug(nn.Layer):
 
 def test_exit_statuses_of_the_app_command_lines(capsys):
     def interrupted():
-        raise KeyboardInterrupt
+        raise Interrupted(signal.SIGINT)  # what Ctrl-C raises while a command line runs
 
     def refused():
         raise WeightsError("w.pth: truncated")

@@ -14,10 +14,14 @@ def build_arch(cfg):
     """Build the network named by ``cfg['name']`` with the remaining keys as constructor kwargs.
 
     An unknown name raises the registry's KeyError listing the registered architectures; sizes
-    that make no network (``n_feat=0``) are a ``ConfigError``, not a ZeroDivisionError.
+    that make no network (``n_feat=0``) are a ``ConfigError``, not a ZeroDivisionError. Any other
+    error of a constructor is a bug in it and surfaces as itself.
     """
     try:
         return ARCHS.build(cfg)
     except ArithmeticError as exc:
-        options = ", ".join(f"{k}={v!r}" for k, v in cfg.items() if k != "name")
-        raise ConfigError(f"{cfg['name']} cannot be built with {options} ({exc}); are all sizes positive?") from None
+        sizes = [f"{k}={v!r}" for k, v in cfg.items()
+                 if k != "name" and isinstance(v, (int, float)) and not isinstance(v, bool) and v <= 0]
+        if not sizes:
+            raise  # not caused by a size of the config: the constructor's own bug
+        raise ConfigError(f"{cfg['name']} cannot be built with {', '.join(sizes)} ({exc}); sizes must be positive") from None

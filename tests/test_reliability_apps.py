@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 from ppir.apps import MIRNetV2Predictor, MPRPredictor
-from ppir.apps.oom import OutOfMemory, with_smaller_tiles
 from ppir.archs import build_arch
-from ppir.errors import ConfigError, ImageReadError, PlaceError, PpirError, WeightsError
-from ppir.utils.image_io import read_image, read_image_header, write_image
+from ppir.errors import ConfigError, ImageReadError, PpirError, WeightsError
+from ppir.utils.image_io import read_image, write_image
 from ppir.weights import load_weights, read_state_dict, save_weights
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -123,6 +122,8 @@ def png_bomb(path, width, height):
 
 
 def test_a_decompression_bomb_is_refused_from_its_header_without_the_memory(tmp_path):
+    from ppir.utils.image_io import read_image_header
+
     bomb = png_bomb(tmp_path / "bomb.png", 30000, 30000)
     assert os.path.getsize(bomb) < 200_000
     assert read_image_header(bomb) == (30000, 30000)
@@ -154,6 +155,8 @@ def test_pixel_limit_override_and_opencv_limit_in_one_line(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("ext", [".png", ".jpg", ".bmp", ".webp", ".tif", ".ppm", ".pgm"])
 def test_read_image_header_knows_the_formats_it_reads(tmp_path, ext):
+    from ppir.utils.image_io import read_image_header
+
     path = str(tmp_path / f"x{ext}")
     image = np.zeros((37, 53) if ext == ".pgm" else (37, 53, 3), np.uint8)
     assert cv2.imwrite(path, image)
@@ -187,6 +190,8 @@ print(p.run(image).shape)
 
 
 def test_out_of_memory_everywhere_says_what_was_tried_and_no_tile_advice():
+    from ppir.apps.oom import OutOfMemory, with_smaller_tiles
+
     def restore_at(tile):  # a real MemoryError: more bytes than any machine has
         return np.ones(((tile or 512) << 40,), np.uint8)
 
@@ -199,6 +204,8 @@ def test_out_of_memory_everywhere_says_what_was_tried_and_no_tile_advice():
 
 # ----- 5. places ------------------------------------------------------------------------------
 def test_bad_output_places_are_one_line_before_any_network(module_home, weights, photos, tmp_path):
+    from ppir.errors import PlaceError
+
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
     with pytest.raises(PlaceError, match="a_file: output folder is a file, not a folder"):

@@ -47,5 +47,5 @@ def one_line(err):
 
 # Exit statuses of every command line (README, "Exit status"): all done; some inputs failed (the
 # rest were done); a usage, config or input error stopped the run (one line ``error: ...``);
-# interrupted (Ctrl-C).
+# interrupted (Ctrl-C; SIGTERM gives 143, 128 + its number, see ppir/apps/interrupt.py).
 EXIT_OK, EXIT_SOME_FAILED, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -25,6 +25,11 @@ class DatasetError(PpirError, ValueError):
     """A dataset root is missing, empty, or holds unpaired or unreadable files."""
 
 
+class BadDataError(DatasetError):
+    """A dataset entry cannot be read (corrupt, truncated, not an image). The run stops with exit
+    status 1, as for a batch where some inputs failed, unless ``skip_bad_files`` skips it."""
+
+
 class PlaceError(PpirError):
     """A folder ppir must write to (output, run, export, cache) is a file, cannot be made, or is
     not writable. Checked before any work is done; command lines exit with status 2."""

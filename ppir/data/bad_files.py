@@ -14,7 +14,7 @@ import traceback
 import cv2
 import numpy as np
 
-from ..errors import DatasetError, PpirError, one_line
+from ..errors import BadDataError, DatasetError, PpirError, one_line
 
 log = logging.getLogger("ppir.data")
 
@@ -117,7 +117,7 @@ def check_batch(batch, skipped):
     if batch.get(BUG_KEY):
         raise DataLoaderBug("reading a dataset item failed:\n" + batch[BUG_KEY][0])
     if batch.get(BAD_KEY):
-        raise DatasetError(f"{batch[BAD_KEY][0]} (to skip such files: {skipped.what}.skip_bad_files: true)")
+        raise BadDataError(f"{batch[BAD_KEY][0]} (to skip such files: {skipped.what}.skip_bad_files: true)")
     if batch.get(SKIPPED_KEY):
         skipped.note(batch[SKIPPED_KEY])
     for key in (BAD_KEY, BUG_KEY, SKIPPED_KEY, PLACEHOLDER_KEY):

@@ -9,7 +9,7 @@ import sys
 
 import paddle
 
-from ..errors import EXIT_ERROR, EXIT_INTERRUPTED, ConfigError, PlaceError, PpirError
+from ..errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_SOME_FAILED, BadDataError, ConfigError, PlaceError, PpirError
 from ..utils.device import is_gpu
 from .config import load_config
 from .runner import evaluate, train
@@ -93,8 +93,16 @@ def main(argv=None):
         if message is None or os.environ.get("PPIR_DEBUG") == "1":
             raise
         print(f"error: {message}", file=sys.stderr)
-        return EXIT_PLACE if isinstance(exc, PlaceError) else EXIT_ERROR
+        return exit_status(exc)
     return 0
+
+
+def exit_status(exc):
+    """An unreadable dataset file is an input that failed (1); anything else that stops the run
+    before or while it works is a usage, config, input or place error (2)."""
+    if isinstance(exc, BadDataError):
+        return EXIT_SOME_FAILED
+    return EXIT_PLACE if isinstance(exc, PlaceError) else EXIT_ERROR
 
 
 OOM_MARKERS = ("ResourceExhaustedError", "Out of memory error on GPU", "out of memory")

@@ -16,7 +16,7 @@ from ..apps.network_loading import weights_file
 from ..archs.model_index import config_from_weights, released_model
 from ..data.checks import check_dataset_config, config_datasets
 from ..data.holdout import holdout_names
-from ..errors import ConfigError, DatasetError
+from ..errors import BadDataError, ConfigError, DatasetError
 from ..registry import DATASETS
 from ..utils.atomic import write_json_atomic
 from ..weights import read_state_dict
@@ -98,14 +98,23 @@ def check_run_data(cfg):
 
     Folders that cannot be listed are left to the dataset's own error when it is built; with
     ``skip_bad_files`` unreadable files are left to the run, which skips them."""
-    lines = []
+    lines, unreadable = [], []
     for name, dataset_cfg, patch in config_datasets(cfg, sections=("val",)):
         report = check_dataset_config(name, dataset_cfg, patch_size=patch, deep=False, progress=False)
         skip_bad = bool((dataset_cfg or {}).get("skip_bad_files"))
-        lines += [f"{name}: {p.line()}" for p in report.problems
-                  if p.kind != "layout" and not (skip_bad and p.kind == "unreadable")]  # fmt: skip
+        found = [p for p in report.problems if p.kind != "layout" and not (skip_bad and p.kind == "unreadable")]
+        lines += [f"{name}: {p.line()}" for p in found]
+        unreadable += [(name, p) for p in found if p.kind == "unreadable"]
     if not lines:
         return
+    if len(unreadable) == len(lines):
+        # the same one ``<file>: <why>`` line (and exit status 1) as a file that goes bad mid-run
+        files = list(dict.fromkeys(problem.files[0] for _, problem in unreadable))  # val may share train's
+        name, problem = unreadable[0]
+        why = problem.detail.split(": ", 1)[-1]
+        more = f"; {len(files) - 1} more unreadable: {', '.join(files[1:MAX_LISTED])}" if len(files) > 1 else ""
+        raise BadDataError(f"{files[0]}: {why} (found before training{more}; to skip such files: "
+                           f"{name}.skip_bad_files: true)")
     if len(lines) == 1:
         raise DatasetError(f"{lines[0]} (found before training; fix it, or set train.check_data: false)")
     shown = lines[:MAX_LISTED] + ([f"... (+{len(lines) - MAX_LISTED} more)"] if len(lines) > MAX_LISTED else [])

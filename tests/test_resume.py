@@ -5,6 +5,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from ppir.engine.config import load_config
 from ppir.engine.runner import train
 from ppir.engine.checkpoint import CheckpointFolder
@@ -89,7 +91,14 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(tmp_path):
     while not (log.exists() and "iter 3/" in log.read_text()) and time.time() < deadline:
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
+    try:
+        _, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        # Seen once in ~15 full-suite runs and never alone: say how the process held its signals
+        masks = [line for line in open(f"/proc/{proc.pid}/status") if line.startswith(("SigBlk", "SigIgn", "SigCgt"))]
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"Ctrl-C did not stop training within 120 s; the process's signal masks: {masks}")
     assert proc.returncode == 130, stderr[-2000:]
     assert "interrupted; continue with --resume auto" in stderr
     saved = CheckpointFolder(str(out / "tiny" / "checkpoints"), 1).all()

@@ -94,7 +94,7 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_finishes_identically(tmp_path):
     try:
         _, stderr = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:
-        # Seen once in ~15 full-suite runs and never alone: say how the process held its signals
+        # Seen once in four full-suite runs and never in 15 runs alone: say how it held its signals
         masks = [line for line in open(f"/proc/{proc.pid}/status") if line.startswith(("SigBlk", "SigIgn", "SigCgt"))]
         proc.kill()
         proc.communicate()

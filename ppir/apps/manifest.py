@@ -12,6 +12,8 @@ end, atomically.
 import json
 import os
 
+from ..utils.atomic import write_text_atomic
+
 FIELDS = ("input", "output", "status", "seconds", "rank", "error")
 MANIFEST = "manifest.jsonl"
 
@@ -24,15 +26,11 @@ def entry(source, output, status, seconds, rank, error=None):
 
 def write_manifest(folder, entries):
     """Write ``entries`` (dicts with at least FIELDS) to ``folder/manifest.jsonl``; returns its path."""
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, MANIFEST)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        for e in entries:
-            extra = {k: v for k, v in e.items() if k not in FIELDS and not k.startswith("_")}
-            f.write(json.dumps({**{k: e.get(k) for k in FIELDS}, **extra}, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
-    return path
+    lines = []
+    for e in entries:
+        extra = {k: v for k, v in e.items() if k not in FIELDS and not k.startswith("_")}
+        lines.append(json.dumps({**{k: e.get(k) for k in FIELDS}, **extra}, ensure_ascii=False) + "\n")
+    return write_text_atomic(os.path.join(folder, MANIFEST), "".join(lines))
 
 
 def read_manifest(path):

@@ -22,6 +22,7 @@ import numpy as np
 import paddle
 
 from ..errors import PlaceError
+from ..utils.atomic import write_text_atomic
 from ..utils.device import is_gpu
 from ..utils.download import cache_dir
 from ..utils.padding import padded_size
@@ -99,10 +100,7 @@ def _read(path):
 
 
 def _write(path, record):
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
-        with open(tmp, "w") as f:
-            json.dump(record, f, indent=1, sort_keys=True, default=str)
-        os.replace(tmp, path)
+        write_text_atomic(path, json.dumps(record, indent=1, sort_keys=True, default=str))
     except OSError as err:  # a read-only cache only costs a new measurement next time
         log.debug("memory figure not cached: %s", err)

@@ -11,12 +11,12 @@ over the target: a crash mid-write leaves the previous file intact, never half a
 import io
 import os
 import pickle
-import tempfile
 
 import numpy as np
 import paddle
 
 from ..errors import WeightsError
+from ..utils.atomic import atomic_write
 from .load import read_weights_file
 from .safe_pickle import NUMERIC_KINDS
 
@@ -24,39 +24,6 @@ from .safe_pickle import NUMERIC_KINDS
 # ints); ``load_checkpoint`` rebuilds it only from exactly that shape of state.
 GENERATOR_STATE = type(paddle.get_rng_state()[0])
 _PLAIN_SCALARS = (type(None), bool, int, float, complex, str, bytes)
-
-
-def atomic_write(path, data):
-    """Replace ``path`` with ``data`` (bytes) so that readers see the old or the new file only."""
-    path = os.path.abspath(os.fspath(path))
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder):
-    """Make the rename itself durable (POSIX; folders cannot be opened this way on Windows)."""
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def save_weights(net_or_state, path):

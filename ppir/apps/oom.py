@@ -8,23 +8,15 @@ Halving the tile is cheap next to losing the image.
 import logging
 
 from ..errors import PpirError
+from ..utils.out_of_memory import is_out_of_memory
 
 log = logging.getLogger("ppir.apps")
 
-OOM_MARKERS = ("out of memory", "outofmemory", "resourceexhausted", "failed to allocate", "bad_alloc",
-               "cannot allocate memory", "memory allocation")  # fmt: skip
 SMALLEST_TILE = 64
 
 
 class OutOfMemory(PpirError, MemoryError):
     """A pass ran out of memory at every tile size tried."""
-
-
-def is_out_of_memory(err):
-    if isinstance(err, MemoryError):
-        return True
-    text = f"{type(err).__name__} {err}".lower().replace(" ", "")
-    return any(marker.replace(" ", "") in text for marker in OOM_MARKERS)
 
 
 def smaller_tile(tile, height, width, overlap, multiple):

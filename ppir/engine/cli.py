@@ -11,6 +11,7 @@ import paddle
 
 from ..errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_SOME_FAILED, BadDataError, ConfigError, PlaceError, PpirError
 from ..utils.device import is_gpu
+from ..utils.out_of_memory import is_out_of_memory
 from .config import load_config
 from .runner import evaluate, train
 
@@ -105,16 +106,12 @@ def exit_status(exc):
     return EXIT_PLACE if isinstance(exc, PlaceError) else EXIT_ERROR
 
 
-OOM_MARKERS = ("ResourceExhaustedError", "Out of memory error on GPU", "out of memory")
-
-
 def explain_failure(exc, device=None):
     """One line for failures the user can fix, or None for bugs (shown with a traceback)."""
     if isinstance(exc, PpirError):
         return str(exc)
     device = paddle.get_device() if device is None else device
-    oom = isinstance(exc, (MemoryError, RuntimeError, SystemError)) and any(m in str(exc) for m in OOM_MARKERS)
-    if is_gpu(device) and oom:
+    if is_gpu(device) and is_out_of_memory(exc):
         detail = _first_meaningful_line(str(exc))
         return (
             f"out of GPU memory ({detail}). Lower train.batch_size or the patch size "

@@ -28,7 +28,7 @@ from ..utils.image_io import decode_image, encode_image
 from .http_errors import ClientGone, HttpError, error_response, http_error_response
 from .limits import check_declared_length, check_pixels, image_bytes, parse_options, read_body
 from .metrics import ServeMetrics
-from ..apps.oom import is_out_of_memory
+from ..utils.out_of_memory import is_out_of_memory
 from .worker import Job, QueueFull
 
 log = logging.getLogger("ppir.serve")

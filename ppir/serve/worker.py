@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from ..apps.backends.selection import one_line
-from ..apps.oom import is_out_of_memory
+from ..utils.out_of_memory import is_out_of_memory
 from ..utils.device import is_gpu
 
 log = logging.getLogger("ppir.serve")

@@ -31,13 +31,7 @@ class BatchRequest:
 def restore_jobs(predictor, jobs, pipelined=True):
     """Restore (input, output) jobs in order; yields (``Result``-like (source, output, error),
     seconds, pixels) per job. Reading and writing run on background threads when ``pipelined``."""
-    read = getattr(predictor, "read_job_input", None)
-    if read is None:  # a predictor that only restores whole jobs
-        for source, output in jobs:
-            start = time.perf_counter()
-            result = predictor.run_job(source, output)
-            yield (result.source, result.output, result.error), time.perf_counter() - start, 0
-        return
+    read = predictor.read_job_input
 
     def decoded():
         for source, output in jobs:

@@ -67,37 +67,27 @@ def overlapped(items, compute, write, depth=2):
     for thread in threads:
         thread.start()
     try:
-        while True:
-            err, item = decoded.get()
-            if err is not None:
-                raise err
-            if item is _END:
-                break
+        for item in _received(decoded):
             put(computed, compute(item))
-            yield from _ready(written)
+            yield from _received(written, wait=False)
         put(computed, _END)
-        while True:
-            err, result = written.get()
-            if err is not None:
-                raise err
-            if result is _END:
-                return
-            yield result
+        yield from _received(written)
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=1)
 
 
-def _ready(written):
-    """The results written so far (raising a writer's error)."""
+def _received(q, wait=True):
+    """The values arriving on ``q`` as (error, value) pairs, raising the first error, until _END
+    (or, without ``wait``, until ``q`` is empty for now)."""
     while True:
         try:
-            err, result = written.get_nowait()
+            err, value = q.get(block=wait)
         except queue.Empty:
             return
         if err is not None:
             raise err
-        if result is _END:  # cannot happen before the caller sends _END
+        if value is _END:
             return
-        yield result
+        yield value

@@ -8,7 +8,7 @@ import os
 import sys
 
 from ..errors import EXIT_ERROR, PpirError
-from ..utils.image_limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV
+from ..utils.image_limits import DEFAULT_MAX_PIXELS, MAX_PIXELS_ENV, parse_pixel_count
 from . import batch
 from .backends import BACKENDS
 from .batch import BatchRequest
@@ -72,11 +72,8 @@ def input_sources(args, parser):
 
 
 def positive_int(text):
-    try:
-        value = int(float(text)) if "e" in text.lower() else int(text.replace("_", ""))
-    except ValueError:
-        value = 0
-    if value <= 0:
+    value = parse_pixel_count(text)
+    if value is None:
         raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
     return value
 

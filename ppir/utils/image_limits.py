@@ -15,16 +15,23 @@ DEFAULT_MAX_PIXELS = 200_000_000
 MAX_PIXELS_ENV = "PPIR_MAX_IMAGE_PIXELS"
 
 
-def max_image_pixels():
-    """The pixel limit in force: ``PPIR_MAX_IMAGE_PIXELS`` (a positive integer) or the default."""
-    text = os.environ.get(MAX_PIXELS_ENV, "").strip().replace("_", "")
-    if not text:
-        return DEFAULT_MAX_PIXELS
+def parse_pixel_count(text):
+    """``text`` as a positive whole number of pixels ('200000000', '200_000_000', '2e8'), or None."""
+    text = str(text).strip().replace("_", "")
     try:
         value = int(float(text)) if "e" in text.lower() else int(text)
     except ValueError:
-        value = 0
-    if value <= 0:
+        return None
+    return value if value > 0 else None
+
+
+def max_image_pixels():
+    """The pixel limit in force: ``PPIR_MAX_IMAGE_PIXELS`` (a positive integer) or the default."""
+    text = os.environ.get(MAX_PIXELS_ENV, "").strip()
+    if not text:
+        return DEFAULT_MAX_PIXELS
+    value = parse_pixel_count(text)
+    if value is None:
         raise PpirError(f"{MAX_PIXELS_ENV}={os.environ[MAX_PIXELS_ENV]!r}: expected a positive number of pixels")
     return value
 
